@@ -1,0 +1,354 @@
+"""Own the SQLite connections: pre-flight checks, pragmas, migrations and the group-commit writer.
+
+Every write goes through one queue. The first write to find no flush under way starts one; the
+flush takes every write queued at that moment, runs them in one `BEGIN IMMEDIATE` transaction
+(each inside its own savepoint, so one failing write rolls back alone), commits once, and only
+then resolves each caller's future; it repeats while writes are queued, then ends (no task idles
+between bursts). A caller therefore learns of its write only after it
+is durable, and a burst of writes costs one commit, not one each.
+
+Durability: WAL with `synchronous=FULL`: a commit survives a process crash and, where the disk
+honours fsync, a power loss. Group commit keeps the price of the extra sync to one per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+P = TypeVar("P")
+R = TypeVar("R")
+
+MEMORY = ":memory:"
+BUSY_TIMEOUT_MS = 5000
+MAX_BATCH = 2000
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message is one sentence for the operator."""
+
+
+class Batcher(Protocol[P, R]):
+    """Runs many queued writes of one kind together, inside the writer's transaction."""
+
+    async def run(self, conn: aiosqlite.Connection, items: list[P]) -> list[R | Exception]:
+        """Apply `items` in order; return one result or exception per item."""
+        ...
+
+
+@dataclass
+class _Job(Generic[T]):
+    future: asyncio.Future[T]
+    fn: Callable[[aiosqlite.Connection], Awaitable[T]] | None = None
+    batcher: Batcher[Any, T] | None = None
+    item: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Return the shipped migrations as (version, name, sql), in order."""
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {versions}")
+    return found
+
+
+def latest_version() -> int:
+    """Return the schema version this code writes."""
+    return len(migrations())
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (unlike executescript, this never commits)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise ValueError(f"incomplete SQL statement at end of script: {buffer.strip()[:80]!r}")
+    return statements
+
+
+def preflight(path: Path) -> None:
+    """Check the database file without changing it; raise DatabaseError with one sentence.
+
+    Refuses: a file that is not an SQLite database or is corrupt, one written by a newer version
+    of the bot, one that cannot be written (read-only), and one another process holds locked.
+    """
+    if not path.exists():
+        parent = path.parent if str(path.parent) else Path(".")
+        if parent.exists() and not os.access(parent, os.W_OK):
+            raise DatabaseError(f"Cannot create the database {path}: the folder is read-only.")
+        return
+    if path.is_dir():
+        raise DatabaseError(f"The database path {path} is a folder, not a file.")
+    if not os.access(path, os.R_OK):
+        raise DatabaseError(f"Cannot read the database {path}: permission denied.")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"Cannot open the database {path}: {exc}.") from None
+    try:
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise DatabaseError(
+                    f"The database {path} is locked by another process; stop it and try again."
+                ) from None
+            raise DatabaseError(
+                f"The database {path} is not a usable SQLite database ({text}); "
+                "restore it from a backup or point --database elsewhere."
+            ) from None
+        if version > latest_version():
+            raise DatabaseError(
+                f"The database {path} was written by a newer version of the bot "
+                f"(schema {version}, this version knows {latest_version()}); "
+                "upgrade the bot or use another database. The file was not changed."
+            )
+        if check != "ok":
+            raise DatabaseError(
+                f"The database {path} is damaged (integrity check: {check}); "
+                "restore it from a backup. The file was not changed."
+            )
+    finally:
+        conn.close()
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise DatabaseError(
+            f"The database {path} (or its folder) is read-only; the bot must be able to write it."
+        )
+    probe = sqlite3.connect(str(path), timeout=0.2)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseError(
+                f"The database {path} is locked by another process; stop it and try again."
+            ) from None
+        raise DatabaseError(f"Cannot write the database {path}: {exc}.") from None
+    finally:
+        probe.close()
+
+
+class Database:
+    """One writer connection with a group-commit task, and one reader connection."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._queue: list[_Job[Any]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._accepting = False
+        self.commits = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    async def open(self) -> None:
+        """Check the file, connect, set pragmas, migrate, and start the writer."""
+        if self.path != MEMORY:
+            preflight(Path(self.path))
+        try:
+            self._writer = await self._connect()
+            await self._migrate(self._writer)
+            if self.path == MEMORY:
+                self._reader = self._writer
+            else:
+                self._reader = await self._connect()
+                await self._reader.execute_fetchall("PRAGMA query_only = ON")
+        except BaseException:
+            await self.close()
+            raise
+        self._accepting = True
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            # execute_fetchall consumes each result, so no statement stays open.
+            await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute_fetchall("PRAGMA foreign_keys = ON")
+            if self.path != MEMORY:
+                await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+            await conn.execute_fetchall("PRAGMA synchronous = FULL")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+        async with conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        target = latest_version()
+        if current > target:
+            raise DatabaseError(
+                f"The database {self.path} was written by a newer version of the bot "
+                f"(schema {current}, this version knows {target}). The file was not changed."
+            )
+        if current == target:
+            return
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for version, name, sql in migrations():
+                if version <= current:
+                    continue
+                log.info("applying migration %s", name)
+                for statement in split_statements(sql):
+                    await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {target}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+
+    async def close(self) -> None:
+        """Finish queued writes, stop the writer and close both connections."""
+        self._accepting = False
+        while self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._flusher)
+        self._flusher = None
+        reader, writer = self._reader, self._writer
+        self._reader = self._writer = None
+        if reader is not None and reader is not writer:
+            await reader.close()
+        if writer is not None:
+            await writer.close()
+
+    # ------------------------------------------------------------------ writes
+
+    async def write(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `fn` inside the writer's next transaction; return its result after the commit."""
+        return await self._submit(_Job(asyncio.get_running_loop().create_future(), fn=fn))
+
+    async def write_batched(self, batcher: Batcher[P, R], item: P) -> R:
+        """Queue `item` for `batcher`, which applies all queued items of its kind at once."""
+        job: _Job[R] = _Job(asyncio.get_running_loop().create_future(), batcher=batcher, item=item)
+        return await self._submit(job)
+
+    async def _submit(self, job: _Job[T]) -> T:
+        if not self._accepting:
+            job.future.cancel()
+            raise DatabaseError("The database is closed.")
+        self._queue.append(job)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="sqlite-group-commit")
+        # shield: a caller that gives up does not cancel a write already queued.
+        return await asyncio.shield(job.future)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let writes submitted in the same tick join this batch
+        while self._queue:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
+            try:
+                await self._run_batch(batch)
+            except Exception as exc:  # the flush must not die silently: fail the batch instead
+                log.exception("write batch failed")
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+
+    async def _run_batch(self, batch: list[_Job[Any]]) -> None:
+        conn = self._writer
+        assert conn is not None
+        outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            i = 0
+            while i < len(batch):
+                job = batch[i]
+                if job.batcher is not None:
+                    group = [job]
+                    while (
+                        i + len(group) < len(batch) and batch[i + len(group)].batcher is job.batcher
+                    ):
+                        group.append(batch[i + len(group)])
+                    outcomes.extend(await self._run_group(conn, group))
+                    i += len(group)
+                else:
+                    outcomes.append(await self._run_one(conn, job))
+                    i += 1
+            await conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        for job, result, error in outcomes:
+            if job.future.done():
+                continue
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+
+    async def _run_one(
+        self, conn: aiosqlite.Connection, job: _Job[Any]
+    ) -> tuple[_Job[Any], Any, BaseException | None]:
+        assert job.fn is not None
+        await conn.execute("SAVEPOINT job")
+        try:
+            result = await job.fn(conn)
+        except Exception as exc:
+            await conn.execute("ROLLBACK TO job")
+            await conn.execute("RELEASE job")
+            return job, None, exc
+        await conn.execute("RELEASE job")
+        return job, result, None
+
+    async def _run_group(
+        self, conn: aiosqlite.Connection, group: list[_Job[Any]]
+    ) -> list[tuple[_Job[Any], Any, BaseException | None]]:
+        batcher = group[0].batcher
+        assert batcher is not None
+        await conn.execute("SAVEPOINT grp")
+        try:
+            results = await batcher.run(conn, [job.item for job in group])
+        except Exception as exc:
+            await conn.execute("ROLLBACK TO grp")
+            await conn.execute("RELEASE grp")
+            return [(job, None, exc) for job in group]
+        await conn.execute("RELEASE grp")
+        return [
+            (job, None, r) if isinstance(r, Exception) else (job, r, None)
+            for job, r in zip(group, results, strict=True)
+        ]
+
+    # ------------------------------------------------------------------- reads
+
+    async def read(self, fn: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run a read-only `fn` on the reader connection, which sees committed data only."""
+        if self._reader is None:
+            raise DatabaseError("The database is closed.")
+        return await fn(self._reader)

@@ -1,0 +1,172 @@
+"""SQL for sessions and runs, shared by every part of the bot; returns plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import aiosqlite
+
+from bot.timeutil import from_db, to_db
+
+RunKind = Literal["real", "rehearsal"]
+STATES = ("pending", "approved", "rejected", "withdrawn", "live", "answered", "dismissed", "merged")
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One playing of a session: the real one, or a rehearsal."""
+
+    id: int
+    session_id: str
+    kind: RunKind
+    created_at: datetime
+    anchor_at: datetime | None
+    speed: float
+    delay_seconds: int
+    intake_override: str | None
+    ended_at: datetime | None
+
+    @property
+    def is_rehearsal(self) -> bool:
+        return self.kind == "rehearsal"
+
+
+def _run(row: aiosqlite.Row) -> Run:
+    return Run(
+        id=row["id"],
+        session_id=row["session_id"],
+        kind=row["kind"],
+        created_at=from_db(row["created_at"]),
+        anchor_at=from_db(row["anchor_at"]) if row["anchor_at"] else None,
+        speed=row["speed"],
+        delay_seconds=row["delay_seconds"],
+        intake_override=row["intake_override"],
+        ended_at=from_db(row["ended_at"]) if row["ended_at"] else None,
+    )
+
+
+async def upsert_session(
+    conn: aiosqlite.Connection, session_id: str, title: str, timezone: str, now: datetime
+) -> None:
+    """Record a session from its file, keeping the first time it was seen."""
+    await conn.execute(
+        "INSERT INTO sessions (id, title, timezone, first_seen) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET title = excluded.title, timezone = excluded.timezone",
+        (session_id, title, timezone, to_db(now)),
+    )
+
+
+async def get_run(conn: aiosqlite.Connection, run_id: int) -> Run | None:
+    """Return one run by id."""
+    async with conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)) as cur:
+        row = await cur.fetchone()
+    return _run(row) if row else None
+
+
+async def real_run(conn: aiosqlite.Connection, session_id: str, now: datetime) -> Run:
+    """Return the session's real run, creating it the first time."""
+    await conn.execute(
+        "INSERT INTO runs (session_id, kind, created_at) VALUES (?, 'real', ?) "
+        "ON CONFLICT DO NOTHING",
+        (session_id, to_db(now)),
+    )
+    async with conn.execute(
+        "SELECT * FROM runs WHERE session_id = ? AND kind = 'real'", (session_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return _run(row)
+
+
+async def rehearsal_run(
+    conn: aiosqlite.Connection, session_id: str, speed: float, now: datetime
+) -> Run:
+    """Return the session's unfinished rehearsal at `speed`, or start a new one anchored at now."""
+    async with conn.execute(
+        "SELECT * FROM runs WHERE session_id = ? AND kind = 'rehearsal' AND ended_at IS NULL "
+        "AND speed = ? ORDER BY id DESC LIMIT 1",
+        (session_id, speed),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is not None:
+        return _run(row)
+    cur = await conn.execute(
+        "INSERT INTO runs (session_id, kind, created_at, anchor_at, speed) "
+        "VALUES (?, 'rehearsal', ?, ?, ?)",
+        (session_id, to_db(now), to_db(now), speed),
+    )
+    run = await get_run(conn, int(cur.lastrowid or 0))
+    assert run is not None
+    return run
+
+
+async def end_run(conn: aiosqlite.Connection, run_id: int, now: datetime) -> None:
+    """Mark a rehearsal as played to its end, so the next rehearsal starts afresh."""
+    await conn.execute(
+        "UPDATE runs SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (to_db(now), run_id)
+    )
+
+
+async def set_intake_override(
+    conn: aiosqlite.Connection, run_id: int, value: str | None, actor_id: int | None, now: datetime
+) -> None:
+    """Open or close intake by hand ('open', 'closed'), or follow the schedule again (None)."""
+    await conn.execute("UPDATE runs SET intake_override = ? WHERE id = ?", (value, run_id))
+    await add_run_event(conn, run_id, f"intake_{value or 'scheduled'}", actor_id, now)
+
+
+async def add_delay(
+    conn: aiosqlite.Connection, run_id: int, seconds: int, actor_id: int | None, now: datetime
+) -> int:
+    """Add `seconds` to the run's program delay and return the new total."""
+    await conn.execute(
+        "UPDATE runs SET delay_seconds = delay_seconds + ? WHERE id = ?", (seconds, run_id)
+    )
+    await add_run_event(conn, run_id, "delay", actor_id, now, detail=str(seconds))
+    async with conn.execute("SELECT delay_seconds FROM runs WHERE id = ?", (run_id,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def add_run_event(
+    conn: aiosqlite.Connection,
+    run_id: int,
+    action: str,
+    actor_id: int | None,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """Log a session-level event (intake opened or closed, delay, skipped post)."""
+    await conn.execute(
+        "INSERT INTO run_events (run_id, action, actor_id, at, detail) VALUES (?, ?, ?, ?, ?)",
+        (run_id, action, actor_id, to_db(now), detail),
+    )
+
+
+async def state_counts(conn: aiosqlite.Connection, run_id: int) -> dict[str, int]:
+    """Return how many questions of the run are in each state (every state present)."""
+    counts = dict.fromkeys(STATES, 0)
+    async with conn.execute(
+        "SELECT state, COUNT(*) FROM questions WHERE run_id = ? GROUP BY state", (run_id,)
+    ) as cur:
+        for state, count in await cur.fetchall():
+            counts[state] = count
+    return counts
+
+
+async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
+    """Return a stored fact about the bot itself, or None."""
+    async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
+async def set_meta(conn: aiosqlite.Connection, key: str, value: str) -> None:
+    """Store a fact about the bot itself."""
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,1 @@
+"""Thin Discord adapters: parse the interaction, call the core, render the answer."""

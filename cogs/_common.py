@@ -1,0 +1,116 @@
+"""Helpers every cog shares: find the session, its channels and roles, check who may act."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.errors import Refusal
+from bot.routing import pick_session, ref_matches
+from bot.sessions import Session
+
+if TYPE_CHECKING:
+    from bot.app import QABot
+
+log = logging.getLogger(__name__)
+
+ChannelKind = str  # "questions" | "moderation" | "live"
+
+
+def qabot(interaction: discord.Interaction) -> QABot:
+    """Return the bot behind an interaction, typed."""
+    return interaction.client  # type: ignore[return-value]
+
+
+def shown(text: str) -> str:
+    """Return user text so that Discord shows it as typed and it cannot break the layout."""
+    return discord.utils.escape_markdown(text)
+
+
+def session_of(interaction: discord.Interaction) -> Session:
+    """Return the session of the interaction's channel, or refuse."""
+    bot = qabot(interaction)
+    channel = interaction.channel
+    if interaction.guild is None or channel is None:
+        raise Refusal("Use this command in the session's server, not in direct messages.")
+    name = getattr(channel, "name", None)
+    # a thread belongs to its parent channel's session
+    parent = getattr(channel, "parent", None)
+    if parent is not None:
+        channel, name = parent, parent.name
+    timelines = [bot.timeline(sid) for sid in bot.sessions]
+    return pick_session(timelines, channel.id, name, bot.clock())
+
+
+def find_channel(
+    guild: discord.Guild, session: Session, kind: ChannelKind
+) -> discord.TextChannel | None:
+    """Look up one of the session's channels now (channels may appear after start-up)."""
+    ref = {
+        "questions": session.spec.discord.questions_channel,
+        "moderation": session.spec.discord.moderation_channel,
+        "live": session.spec.discord.live_channel,
+    }[kind]
+    for channel in guild.text_channels:
+        if ref_matches(ref, channel.id, channel.name):
+            return channel
+    return None
+
+
+def find_role(guild: discord.Guild, ref: str | int) -> discord.Role | None:
+    """Look up a role by the name or id a session file gives."""
+    for role in guild.roles:
+        if ref_matches(ref, role.id, role.name):
+            return role
+    return None
+
+
+def _has_role(member: discord.Member, ref: str | int) -> bool:
+    return any(ref_matches(ref, role.id, role.name) for role in member.roles)
+
+
+def is_organizer(member: discord.abc.User, session: Session) -> bool:
+    """Organizers: the session's organizer role, or Manage Server."""
+    if not isinstance(member, discord.Member):
+        return False
+    return member.guild_permissions.manage_guild or _has_role(
+        member, session.spec.discord.organizer_role
+    )
+
+
+def is_moderator(member: discord.abc.User, session: Session) -> bool:
+    """Moderators: the session's moderator role; organizers can moderate too."""
+    if not isinstance(member, discord.Member):
+        return False
+    return _has_role(member, session.spec.discord.moderator_role) or is_organizer(member, session)
+
+
+def require_moderator(interaction: discord.Interaction, session: Session) -> None:
+    """Refuse unless the user may moderate this session (checked on every call)."""
+    if not is_moderator(interaction.user, session):
+        role = session.spec.discord.moderator_role
+        raise Refusal(f"Only moderators can do this (the {role} role or Manage Server).")
+
+
+def require_organizer(interaction: discord.Interaction, session: Session) -> None:
+    """Refuse unless the user is an organizer of this session (checked on every call)."""
+    if not is_organizer(interaction.user, session):
+        role = session.spec.discord.organizer_role
+        raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).")
+
+
+async def reply(
+    interaction: discord.Interaction,
+    content: str,
+    *,
+    embed: discord.Embed | None = None,
+    ephemeral: bool = True,
+) -> None:
+    """Answer (ephemerally by default), whether or not the interaction was already acknowledged."""
+    embeds = [embed] if embed is not None else []
+    if interaction.response.is_done():
+        await interaction.followup.send(content, embeds=embeds, ephemeral=ephemeral)
+    else:
+        await interaction.response.send_message(content, embeds=embeds, ephemeral=ephemeral)

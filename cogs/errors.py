@@ -1,0 +1,93 @@
+"""The one error handler: every failed command or button gets one short ephemeral answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import Refusal
+from bot.storage.database import DatabaseError
+from cogs._common import reply
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on our side and nothing was changed. Please try again."
+
+
+def message_for(error: BaseException) -> str | None:
+    """Return what to tell the user for an error, or None when it is a bug to log."""
+    if isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, Refusal):
+        return error.message
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "Use this command in the session's server, not in direct messages."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You are not allowed to do this here."
+    if isinstance(error, app_commands.TransformerError):
+        return "One of the options has a value I cannot use; check it and try again."
+    if isinstance(error, DatabaseError):
+        log.error("database unavailable: %s", error)
+        return "The question log is unavailable right now; nothing was changed. Try again soon."
+    return None
+
+
+async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Answer a failed interaction once, ephemerally; log real failures with their traceback."""
+    text = message_for(error)
+    if text is None:
+        log.error("interaction failed", exc_info=error)
+        text = UNEXPECTED
+    try:
+        await reply(interaction, text)
+    except discord.HTTPException:
+        log.warning("could not tell the user about an error", exc_info=True)
+
+
+@asynccontextmanager
+async def answering(
+    interaction: discord.Interaction, *, catch_all: bool = False
+) -> AsyncIterator[None]:
+    """Turn refusals raised inside the block into one short ephemeral answer.
+
+    Other errors propagate to the command tree's handler; pass `catch_all=True` in component
+    callbacks, which discord.py would otherwise only log.
+    """
+    try:
+        yield
+    except (Refusal, DatabaseError) as error:
+        await handle_error(interaction, error)
+    except Exception as error:
+        if not catch_all:
+            raise
+        await handle_error(interaction, error)
+
+
+class Errors(commands.Cog):
+    """Install the error handler on the command tree for as long as the cog is loaded."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self._previous = bot.tree.on_error
+
+    async def cog_load(self) -> None:
+        self.bot.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = self._previous  # type: ignore[method-assign]
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await handle_error(interaction, error)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Errors(bot))

@@ -1,0 +1,149 @@
+"""Shared fixtures: a controllable clock, a bot built by create_bot, and a server to run it in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import simcord
+
+from bot import create_bot
+from bot.app import QABot
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSIONS = ROOT / "config" / "sessions"
+GSEF = SESSIONS / "gsef2021-inclusive-society.toml"
+ASEC = SESSIONS / "asec-open-space-2021.toml"
+# 19:15 KST on the day of the GSEF workshop: in its participants' Q&A, intake open.
+GSEF_QA_TIME = datetime(2021, 10, 4, 10, 15, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test sets and moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(GSEF_QA_TIME)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "qa.sqlite3"
+
+
+@pytest.fixture
+def config_path() -> Path:
+    """The session file the bot runs; override in a test module to use another."""
+    return GSEF
+
+
+@pytest.fixture
+def make_bot(config_path: Path, db_path: Path, clock: Clock) -> Callable[..., QABot]:
+    """Build bots the way production does, all sharing one database and clock."""
+
+    def make(**overrides: Any) -> QABot:
+        options: dict[str, Any] = {
+            "config": config_path,
+            "database": db_path,
+            "rehearse": None,
+            "clock": clock,
+        }
+        options.update(overrides)
+        return create_bot(**options)
+
+    return make
+
+
+@dataclass
+class World:
+    """A server with the session's channels and roles, and people in it."""
+
+    env: simcord.Env
+    guild: simcord.GuildHandle
+    questions: simcord.ChannelHandle
+    moderation: simcord.ChannelHandle
+    live: simcord.ChannelHandle
+    general: simcord.ChannelHandle
+    moderator_role: simcord.RoleHandle
+    organizer_role: simcord.RoleHandle
+    alice: simcord.MemberActor
+    bob: simcord.MemberActor
+    carol: simcord.MemberActor
+    mod: simcord.MemberActor
+    mod2: simcord.MemberActor
+    org: simcord.MemberActor
+
+    @property
+    def bot(self) -> QABot:
+        return self.env.bot  # type: ignore[return-value]
+
+    def participant(self, name: str) -> simcord.MemberActor:
+        """Add one more participant to the server."""
+        return self.guild.add_member(self.env.create_user(name))
+
+
+@pytest.fixture
+async def env(make_bot: Callable[..., QABot]) -> AsyncIterator[simcord.Env]:
+    """An environment around a fresh bot, not yet started (the `world` fixture starts it)."""
+    environment = simcord.Env(make_bot())
+    yield environment
+    if environment._started:
+        await environment.shutdown()
+    if environment.check_errors:
+        environment._raise_errors_since(environment._errors_acknowledged)
+
+
+@pytest.fixture
+async def world(env: simcord.Env) -> World:
+    """Build the server before the bot starts, as in production, then start the bot."""
+    guild = env.create_guild("GSEF 2021 workshop")
+    moderator_role = guild.create_role("Moderator")
+    organizer_role = guild.create_role("Organizer")
+    questions = guild.create_text_channel("questions")
+    moderation = guild.create_text_channel(
+        "qa-moderation",
+        overwrites={
+            guild.default_role: discord.PermissionOverwrite(view_channel=False),
+            moderator_role: discord.PermissionOverwrite(view_channel=True),
+            organizer_role: discord.PermissionOverwrite(view_channel=True),
+        },
+    )
+    live = guild.create_text_channel("session-live")
+    general = guild.create_text_channel("general")
+
+    def member(name: str, *roles: simcord.RoleHandle) -> simcord.MemberActor:
+        return guild.add_member(env.create_user(name), roles=list(roles))
+
+    w = World(
+        env=env,
+        guild=guild,
+        questions=questions,
+        moderation=moderation,
+        live=live,
+        general=general,
+        moderator_role=moderator_role,
+        organizer_role=organizer_role,
+        alice=member("alice"),
+        bob=member("bob"),
+        carol=member("carol"),
+        mod=member("mona", moderator_role),
+        mod2=member("mateo", moderator_role),
+        org=member("olga", organizer_role),
+    )
+    await env.start()
+    return w
