@@ -57,6 +57,7 @@ CREATE TABLE question_events (
     question_id INTEGER NOT NULL REFERENCES questions(id),
     action      TEXT NOT NULL,               -- asked, approved, rejected, edited, merged, ...
     actor_id    INTEGER,                     -- NULL: the bot itself (schedule, system)
+    actor_name  TEXT,                        -- display name then; NULL for an anonymous asker
     at          TEXT NOT NULL,
     from_state  TEXT,
     to_state    TEXT,
