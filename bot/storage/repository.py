@@ -48,13 +48,19 @@ def _run(row: aiosqlite.Row) -> Run:
 
 
 async def upsert_session(
-    conn: aiosqlite.Connection, session_id: str, title: str, timezone: str, now: datetime
+    conn: aiosqlite.Connection,
+    session_id: str,
+    title: str,
+    timezone: str,
+    spec_json: str,
+    now: datetime,
 ) -> None:
-    """Record a session from its file, keeping the first time it was seen."""
+    """Record a session and its file's content, keeping the first time it was seen."""
     await conn.execute(
-        "INSERT INTO sessions (id, title, timezone, first_seen) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET title = excluded.title, timezone = excluded.timezone",
-        (session_id, title, timezone, to_db(now)),
+        "INSERT INTO sessions (id, title, timezone, spec, first_seen) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET title = excluded.title, timezone = excluded.timezone, "
+        "spec = excluded.spec",
+        (session_id, title, timezone, spec_json, to_db(now)),
     )
 
 

@@ -6,6 +6,7 @@ CREATE TABLE sessions (
     id          TEXT PRIMARY KEY,            -- the session file's id
     title       TEXT NOT NULL,
     timezone    TEXT NOT NULL,
+    spec        TEXT NOT NULL,               -- the validated session file as JSON, for reports
     first_seen  TEXT NOT NULL
 );
 
