@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+from bot.reports.model import Report, load_report
+from bot.storage import report_repo
+from bot.storage.database import DatabaseError, open_readonly
+
+FORMATS = ("json", "csv", "md", "html")
 
 
 class ReportError(Exception):
     """A report that cannot be made; the message says why in one sentence."""
 
 
+def renderer(fmt: str) -> Callable[[Report], bytes]:
+    """Return the function that renders a report in `fmt`."""
+    if fmt == "json":
+        from bot.reports.json_format import render_json
+
+        return render_json
+    raise ReportError(f"Unknown report format {fmt!r}; use one of {', '.join(FORMATS)}.")
+
+
+async def build_report(
+    database: Path, *, session: str | None = None, run_kind: str = "real"
+) -> Report:
+    """Load the report model from a database file, read-only."""
+    try:
+        conn = await open_readonly(Path(database))
+    except DatabaseError as exc:
+        raise ReportError(str(exc)) from None
+    try:
+        if session is not None and session not in await report_repo.session_ids(conn):
+            raise ReportError(f"No session {session!r} in {database}.")
+        return await load_report(conn, session=session, run_kind=run_kind)
+    finally:
+        await conn.close()
+
+
 async def render_report(
     database: Path, fmt: str, *, session: str | None = None, run_kind: str = "real"
 ) -> bytes:
     """Return the report of the log in `fmt` (json, csv, md, html) as bytes."""
-    raise ReportError(f"The {fmt} report is not available yet.")
+    render = renderer(fmt)
+    return render(await build_report(database, session=session, run_kind=run_kind))

@@ -352,3 +352,33 @@ class Database:
         if self._reader is None:
             raise DatabaseError("The database is closed.")
         return await fn(self._reader)
+
+
+async def open_readonly(path: Path) -> aiosqlite.Connection:
+    """Open a database for reading only (reports), refusing one of another schema version."""
+    if not path.exists():
+        raise DatabaseError(f"No database at {path}.")
+    try:
+        conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"Cannot open the database {path}: {exc}.") from None
+    try:
+        conn.row_factory = aiosqlite.Row
+        rows = await conn.execute_fetchall("PRAGMA user_version")
+        version = int(next(iter(rows))[0])
+    except sqlite3.DatabaseError as exc:
+        await conn.close()
+        raise DatabaseError(
+            f"The database {path} is not a usable SQLite database ({exc})."
+        ) from None
+    if version != latest_version():
+        await conn.close()
+        if version > latest_version():
+            raise DatabaseError(
+                f"The database {path} was written by a newer version of the bot "
+                f"(schema {version}, this version knows {latest_version()})."
+            )
+        raise DatabaseError(
+            f"The database {path} has schema {version}; start the bot once with it to upgrade it."
+        )
+    return conn

@@ -1,0 +1,366 @@
+"""The one data model every report and export is made from, loaded from the log alone.
+
+Anonymity is enforced here, once: an anonymous question carries no author id or name, and its
+asker's own events (asked, withdrawn) carry no actor. Renderers never see who it was.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.program import Timeline
+from bot.sessions import Session, SessionFile
+from bot.storage import report_repo
+from bot.storage.repository import Run, _run
+from bot.timeutil import from_db, utcnow
+
+APPROVED_STATES = frozenset({"approved", "live", "answered", "dismissed", "merged"})
+OPEN_STATES = frozenset({"approved", "live"})
+PRIVATE_DETAIL_KEYS = ("user", "author", "asker")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change of one question."""
+
+    action: str
+    actor_id: str | None
+    actor_name: str | None
+    at: datetime
+    reason: str | None
+    from_state: str | None
+    to_state: str | None
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question as organizers see it afterwards."""
+
+    id: int
+    number: int
+    text: str
+    state: str
+    votes: int
+    anonymous: bool
+    author_id: str | None
+    author_name: str | None
+    speaker_id: str | None
+    label_id: str | None
+    source: str
+    asked_at: datetime
+    answered_at: datetime | None
+    merged_into: int | None
+    also_asked_by: int
+    events: tuple[Event, ...]
+
+    @property
+    def was_approved(self) -> bool:
+        return self.state in APPROVED_STATES or any(e.action == "approved" for e in self.events)
+
+    @property
+    def asker(self) -> str:
+        """Return who asked, as shown: a display name, or Anonymous."""
+        if self.anonymous:
+            return "Anonymous"
+        return self.author_name or (f"user {self.author_id}" if self.author_id else "unknown")
+
+    @property
+    def original_text(self) -> str | None:
+        """Return the text as first asked, if a moderator edited it."""
+        for event in self.events:
+            if event.action == "edited" and event.detail:
+                before = event.detail.get("previous_text") or event.detail.get("old_text")
+                if isinstance(before, str):
+                    return before
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentTime:
+    """A program segment as it was placed in time in this run."""
+
+    id: str
+    title: str
+    kind: str
+    speaker_id: str | None
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A program post the bot made, or skipped."""
+
+    key: str
+    due_at: datetime
+    status: str
+    late: bool
+    posted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """A session-level event: intake opened or closed, a delay, a skipped post."""
+
+    action: str
+    actor_id: str | None
+    at: datetime
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The numbers at the top of a report."""
+
+    participants_who_asked: int
+    questions: int
+    approved: int
+    answered: int
+    rejected: int
+    withdrawn: int
+    dismissed: int
+    merged: int
+    unanswered: int
+    pending: int
+    votes_cast: int
+    voters: int
+    median_answer_time: timedelta | None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything the log holds about one run of one session."""
+
+    session: Session
+    run: Run
+    questions: tuple[Question, ...]
+    segments: tuple[SegmentTime, ...]
+    posts: tuple[Post, ...]
+    run_events: tuple[RunEvent, ...]
+    votes_cast: int
+    voters: int
+    participant_ids: frozenset[str] = field(repr=False)
+
+    @property
+    def stats(self) -> Stats:
+        by_state: dict[str, int] = defaultdict(int)
+        for q in self.questions:
+            by_state[q.state] += 1
+        durations = [
+            (q.answered_at - q.asked_at).total_seconds() for q in self.questions if q.answered_at
+        ]
+        return Stats(
+            participants_who_asked=len(self.participant_ids),
+            questions=len(self.questions),
+            approved=sum(1 for q in self.questions if q.was_approved),
+            answered=by_state["answered"],
+            rejected=by_state["rejected"],
+            withdrawn=by_state["withdrawn"],
+            dismissed=by_state["dismissed"],
+            merged=by_state["merged"],
+            unanswered=sum(1 for q in self.questions if q.state in OPEN_STATES),
+            pending=by_state["pending"],
+            votes_cast=self.votes_cast,
+            voters=self.voters,
+            median_answer_time=(
+                timedelta(seconds=statistics.median(durations)) if durations else None
+            ),
+        )
+
+    @property
+    def unanswered(self) -> list[Question]:
+        """Return approved questions never answered, most voted first: the follow-up list."""
+        return sorted(
+            (q for q in self.questions if q.state in OPEN_STATES),
+            key=lambda q: (-q.votes, q.asked_at),
+        )
+
+    def speaker_name(self, speaker_id: str | None) -> str | None:
+        speaker = self.session.speaker(speaker_id)
+        return speaker.name if speaker else speaker_id
+
+    def label_name(self, label_id: str | None) -> str | None:
+        label = self.session.label(label_id)
+        return label.name if label else label_id
+
+    def by_speaker(self) -> list[tuple[str | None, list[Question]]]:
+        """Return questions grouped by the speaker they were addressed to (None: the panel)."""
+        return _group(
+            self.questions, lambda q: q.speaker_id, [s.id for s in self.session.spec.speakers]
+        )
+
+    def by_label(self) -> list[tuple[str | None, list[Question]]]:
+        """Return questions grouped by label (None: no label)."""
+        return _group(
+            self.questions, lambda q: q.label_id, [lab.id for lab in self.session.spec.labels]
+        )
+
+    def moderation_log(self) -> list[tuple[Question, Event]]:
+        """Return every moderator action (not the askers' own), in time order."""
+        rows = [
+            (q, e)
+            for q in self.questions
+            for e in q.events
+            if e.action not in ("asked", "withdrawn", "voted", "unvoted")
+        ]
+        rows.sort(key=lambda pair: pair[1].at)
+        return rows
+
+
+@dataclass(frozen=True)
+class Report:
+    """The runs a report covers, and when it was made."""
+
+    generated_at: datetime
+    runs: tuple[RunReport, ...]
+
+
+def _group(
+    questions: tuple[Question, ...], key: Any, order: list[str]
+) -> list[tuple[str | None, list[Question]]]:
+    groups: dict[str | None, list[Question]] = defaultdict(list)
+    for q in questions:
+        groups[key(q)].append(q)
+    ordered: list[tuple[str | None, list[Question]]] = []
+    for k in [*order, *sorted(k for k in groups if k is not None and k not in order), None]:
+        if k in groups:
+            items = sorted(groups[k], key=lambda q: (-q.votes, q.number))
+            ordered.append((k, items))
+    return ordered
+
+
+def _clean_detail(raw: str | None, anonymous: bool) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        detail = json.loads(raw)
+    except ValueError:
+        return {"text": raw}
+    if not isinstance(detail, dict):
+        return {"value": detail}
+    if anonymous:
+        detail = {
+            k: v for k, v in detail.items() if not any(p in k.lower() for p in PRIVATE_DETAIL_KEYS)
+        }
+    return detail
+
+
+def _segments(timeline: Timeline, posts: list[Post]) -> tuple[SegmentTime, ...]:
+    posted = {p.key: p.due_at for p in posts}
+    out = []
+    for slot in timeline.session.slots:
+        start = posted.get(f"segment:{slot.id}") or timeline.to_real(slot.start)
+        end = start + (timeline.to_real(slot.end) - timeline.to_real(slot.start))
+        seg = slot.segment
+        out.append(SegmentTime(seg.id, seg.title, seg.kind, seg.speaker, start, end))
+    return tuple(out)
+
+
+async def load_run(conn: aiosqlite.Connection, row: aiosqlite.Row) -> RunReport:
+    """Load one run's whole log into the report model."""
+    spec = SessionFile.model_validate_json(row["spec"])
+    session = Session(spec, Path(f"<log:{spec.id}>"))
+    run = _run(row)
+    run_id = run.id
+
+    events_by_q: dict[int, list[aiosqlite.Row]] = defaultdict(list)
+    for ev in await report_repo.events(conn, run_id):
+        events_by_q[ev["question_id"]].append(ev)
+    also: dict[int, int] = defaultdict(int)
+    participants: set[str] = set()
+    for co in await report_repo.co_askers(conn, run_id):
+        also[co["question_id"]] += 1
+        participants.add(str(co["user_id"]))
+
+    questions = []
+    for q in await report_repo.questions(conn, run_id):
+        anonymous = bool(q["anonymous"])
+        author = q["author_id"]
+        participants.add(str(author))
+        events = tuple(
+            Event(
+                action=e["action"],
+                actor_id=None
+                if e["actor_id"] is None or (anonymous and e["actor_id"] == author)
+                else str(e["actor_id"]),
+                actor_name=None if anonymous and e["actor_id"] == author else e["actor_name"],
+                at=from_db(e["at"]),
+                reason=e["reason"],
+                from_state=e["from_state"],
+                to_state=e["to_state"],
+                detail=_clean_detail(e["detail"], anonymous),
+            )
+            for e in events_by_q.get(q["id"], [])
+        )
+        answered_at = from_db(q["answered_at"]) if q["answered_at"] else None
+        if answered_at is None and q["state"] == "answered":
+            answered_at = next((e.at for e in reversed(events) if e.to_state == "answered"), None)
+        questions.append(
+            Question(
+                id=q["id"],
+                number=q["number"],
+                text=q["text"],
+                state=q["state"],
+                votes=q["votes"],
+                anonymous=anonymous,
+                author_id=None if anonymous else str(author),
+                author_name=None if anonymous else q["author_name"],
+                speaker_id=q["speaker_id"],
+                label_id=q["label_id"],
+                source=q["source"],
+                asked_at=from_db(q["asked_at"]),
+                answered_at=answered_at,
+                merged_into=q["merged_into_number"],
+                also_asked_by=also.get(q["id"], 0),
+                events=events,
+            )
+        )
+
+    posts = [
+        Post(
+            key=p["key"],
+            due_at=from_db(p["due_at"]),
+            status=p["status"],
+            late=bool(p["late"]),
+            posted_at=from_db(p["posted_at"]) if p["posted_at"] else None,
+        )
+        for p in await report_repo.posts(conn, run_id)
+    ]
+    run_events = tuple(
+        RunEvent(
+            action=e["action"],
+            actor_id=None if e["actor_id"] is None else str(e["actor_id"]),
+            at=from_db(e["at"]),
+            detail=e["detail"],
+        )
+        for e in await report_repo.run_events(conn, run_id)
+    )
+    votes_cast, voters = await report_repo.vote_count(conn, run_id)
+    return RunReport(
+        session=session,
+        run=run,
+        questions=tuple(questions),
+        segments=_segments(Timeline(session, run), posts),
+        posts=tuple(posts),
+        run_events=run_events,
+        votes_cast=votes_cast,
+        voters=voters,
+        participant_ids=frozenset(participants),
+    )
+
+
+async def load_report(
+    conn: aiosqlite.Connection, *, session: str | None = None, run_kind: str = "real"
+) -> Report:
+    """Load every run of `run_kind` (of one session, if given) from an open connection."""
+    rows = await report_repo.runs(conn, session, run_kind)
+    return Report(generated_at=utcnow(), runs=tuple([await load_run(conn, row) for row in rows]))

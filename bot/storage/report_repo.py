@@ -1,0 +1,89 @@
+"""SQL that reads a run's whole log for reports and exports, in a few set-wise queries."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+
+async def runs(
+    conn: aiosqlite.Connection, session_id: str | None, kind: str
+) -> list[aiosqlite.Row]:
+    """Return the runs of a kind (optionally of one session) with their session's stored file."""
+    sql = (
+        "SELECT r.*, s.title AS session_title, s.timezone AS session_timezone, s.spec AS spec "
+        "FROM runs r JOIN sessions s ON s.id = r.session_id WHERE r.kind = ?"
+    )
+    params: list[object] = [kind]
+    if session_id is not None:
+        sql += " AND r.session_id = ?"
+        params.append(session_id)
+    sql += " ORDER BY r.session_id, r.id"
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def session_ids(conn: aiosqlite.Connection) -> list[str]:
+    """Return every session id in the log."""
+    return [row[0] for row in await conn.execute_fetchall("SELECT id FROM sessions ORDER BY id")]
+
+
+async def questions(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
+    """Return the run's questions in number order, with the number each was merged into."""
+    return list(
+        await conn.execute_fetchall(
+            "SELECT q.*, m.number AS merged_into_number FROM questions q "
+            "LEFT JOIN questions m ON m.id = q.merged_into "
+            "WHERE q.run_id = ? ORDER BY q.number",
+            (run_id,),
+        )
+    )
+
+
+async def events(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
+    """Return every event of the run's questions, in the order they happened."""
+    return list(
+        await conn.execute_fetchall(
+            "SELECT e.* FROM question_events e JOIN questions q ON q.id = e.question_id "
+            "WHERE q.run_id = ? ORDER BY e.id",
+            (run_id,),
+        )
+    )
+
+
+async def co_askers(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
+    """Return who else asked each question (merged duplicates)."""
+    return list(
+        await conn.execute_fetchall(
+            "SELECT c.* FROM co_askers c JOIN questions q ON q.id = c.question_id "
+            "WHERE q.run_id = ?",
+            (run_id,),
+        )
+    )
+
+
+async def vote_count(conn: aiosqlite.Connection, run_id: int) -> tuple[int, int]:
+    """Return (votes cast, distinct voters) in the run."""
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*), COUNT(DISTINCT v.voter_id) FROM votes v "
+        "JOIN questions q ON q.id = v.question_id WHERE q.run_id = ?",
+        (run_id,),
+    )
+    row = next(iter(rows))
+    return int(row[0]), int(row[1])
+
+
+async def posts(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
+    """Return the run's program posts in due order."""
+    return list(
+        await conn.execute_fetchall(
+            "SELECT * FROM posts WHERE run_id = ? ORDER BY due_at, key", (run_id,)
+        )
+    )
+
+
+async def run_events(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
+    """Return the run's session-level events (intake, delays, skipped posts)."""
+    return list(
+        await conn.execute_fetchall(
+            "SELECT * FROM run_events WHERE run_id = ? ORDER BY id", (run_id,)
+        )
+    )
