@@ -36,6 +36,11 @@ def intents_for(sessions: list[Session]) -> discord.Intents:
     return intents
 
 
+# The bot never joins voice: don't warn that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class QABot(commands.Bot):
     """The Q&A bot: sessions from files, the log in SQLite, Discord through the cogs."""
 

@@ -25,7 +25,7 @@ NO_TOKEN = (
     "`python run_bot.py demo`."
 )
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

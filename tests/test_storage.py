@@ -1,0 +1,170 @@
+"""Storage: migrations, refusing databases it must not touch, and the group-commit writer."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.storage.database import (
+    Database,
+    DatabaseError,
+    latest_version,
+    migrations,
+    preflight,
+    split_statements,
+)
+
+TABLES = {
+    "sessions",
+    "runs",
+    "questions",
+    "question_events",
+    "votes",
+    "co_askers",
+    "blocks",
+    "run_events",
+    "posts",
+    "meta",
+}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def test_migrates_an_empty_database(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    db = Database(path)
+    await db.open()
+    await db.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert names >= TABLES
+
+
+async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = Database(path)
+    await db.open()
+    await db.close()
+    before = digest(path)
+    db = Database(path)
+    await db.open()
+    await db.close()
+    assert digest(path) == before
+
+
+async def test_newer_database_is_refused_and_not_modified(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE from_the_future (x)")
+        conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    before, mtime = digest(path), os.stat(path).st_mtime_ns
+    db = Database(path)
+    with pytest.raises(DatabaseError, match="newer version"):
+        await db.open()
+    assert digest(path) == before and os.stat(path).st_mtime_ns == mtime
+    assert not db.is_open
+
+
+def test_corrupt_file_is_refused_without_change(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    before = digest(path)
+    with pytest.raises(DatabaseError, match="not a usable SQLite database"):
+        preflight(path)
+    assert digest(path) == before
+
+
+def test_locked_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(DatabaseError, match="locked by another process"):
+            preflight(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ro.sqlite3"
+    sqlite3.connect(path).close()
+    path.chmod(0o444)
+    with pytest.raises(DatabaseError, match="read-only"):
+        preflight(path)
+
+
+def test_migrations_are_numbered_and_split_cleanly() -> None:
+    found = migrations()
+    assert [v for v, _, _ in found] == list(range(1, len(found) + 1))
+    for _, name, sql in found:
+        statements = split_statements(sql)
+        assert statements, name
+        assert all(sqlite3.complete_statement(s) for s in statements)
+
+
+async def insert(conn: aiosqlite.Connection, key: str) -> str:
+    await conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (key,))
+    return key
+
+
+async def test_concurrent_writes_share_commits_and_return_after_commit(tmp_path: Path) -> None:
+    path = tmp_path / "group.sqlite3"
+    db = Database(path)
+    await db.open()
+    try:
+        results = await asyncio.gather(
+            *(db.write(lambda c, k=f"k{i}": insert(c, k)) for i in range(200))
+        )
+        assert results == [f"k{i}" for i in range(200)]
+        assert db.commits < 20, f"{db.commits} commits for 200 writes: not grouped"
+        # Returned means committed: another connection sees every row.
+        with sqlite3.connect(path) as other:
+            assert other.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 200
+    finally:
+        await db.close()
+
+
+async def test_a_failing_write_rolls_back_alone(tmp_path: Path) -> None:
+    db = Database(tmp_path / "iso.sqlite3")
+    await db.open()
+
+    async def half_then_fail(conn: aiosqlite.Connection) -> None:
+        await conn.execute("INSERT INTO meta (key, value) VALUES ('half', 'v')")
+        raise ValueError("refused")
+
+    try:
+        outcomes = await asyncio.gather(
+            db.write(lambda c: insert(c, "before")),
+            db.write(half_then_fail),
+            db.write(lambda c: insert(c, "after")),
+            return_exceptions=True,
+        )
+        assert outcomes[0] == "before" and outcomes[2] == "after"
+        assert isinstance(outcomes[1], ValueError)
+
+        async def keys(conn: aiosqlite.Connection) -> list[str]:
+            return [r[0] for r in await conn.execute_fetchall("SELECT key FROM meta ORDER BY key")]
+
+        assert await db.read(keys) == ["after", "before"]
+    finally:
+        await db.close()
+
+
+async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
+    db = Database(tmp_path / "closed.sqlite3")
+    await db.open()
+    await db.close()
+    with pytest.raises(DatabaseError, match="closed"):
+        await db.write(lambda c: insert(c, "late"))
