@@ -22,6 +22,18 @@ def renderer(fmt: str) -> Callable[[Report], bytes]:
         from bot.reports.json_format import render_json
 
         return render_json
+    if fmt == "csv":
+        from bot.reports.csv_format import render_csv
+
+        return render_csv
+    if fmt == "md":
+        from bot.reports.markdown import render_markdown
+
+        return render_markdown
+    if fmt == "html":
+        from bot.reports.html import render_html
+
+        return render_html
     raise ReportError(f"Unknown report format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 

@@ -78,7 +78,11 @@ class Question:
         """Return the text as first asked, if a moderator edited it."""
         for event in self.events:
             if event.action == "edited" and event.detail:
-                before = event.detail.get("previous_text") or event.detail.get("old_text")
+                before = (
+                    event.detail.get("before")
+                    or event.detail.get("previous_text")
+                    or event.detail.get("old_text")
+                )
                 if isinstance(before, str):
                     return before
         return None
@@ -222,6 +226,8 @@ class Report:
 
     generated_at: datetime
     runs: tuple[RunReport, ...]
+    run_kind: str = "real"
+    session_id: str | None = None
 
 
 def _group(
@@ -363,4 +369,9 @@ async def load_report(
 ) -> Report:
     """Load every run of `run_kind` (of one session, if given) from an open connection."""
     rows = await report_repo.runs(conn, session, run_kind)
-    return Report(generated_at=utcnow(), runs=tuple([await load_run(conn, row) for row in rows]))
+    return Report(
+        generated_at=utcnow(),
+        runs=tuple([await load_run(conn, row) for row in rows]),
+        run_kind=run_kind,
+        session_id=session,
+    )
