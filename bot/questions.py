@@ -1,0 +1,783 @@
+"""The question state machine and intake rules: what may happen to a question, and who says so.
+
+Plain values in, plain dataclasses out; nothing here knows Discord. Every change is one
+`Database.write` with its audit event, so a caller hears of it only after it is committed.
+
+States::
+
+    pending  -> approved | rejected | withdrawn
+    approved -> live | dismissed | merged | withdrawn
+    live     -> answered | approved
+
+Sessions with post-moderation start questions at approved. Intake is group-committed: every
+`ask` goes through one `IntakeBatcher`, which checks and numbers all asks queued together in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import Refusal
+from bot.program import Timeline
+from bot.sessions import Session
+from bot.storage import questions_repo as qrepo
+from bot.storage import repository as repo
+from bot.storage.database import Database
+from bot.storage.questions_repo import Event, Question
+from bot.storage.repository import Run
+from bot.timeutil import discord_timestamp, from_db, to_db
+
+__all__ = [
+    "STATES",
+    "TRANSITIONS",
+    "Event",
+    "IntakeBatcher",
+    "IntakeRequest",
+    "Question",
+    "QuestionService",
+    "QueueView",
+    "can_move",
+]
+
+STATES = repo.STATES
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"approved", "rejected", "withdrawn"}),
+    "approved": frozenset({"live", "dismissed", "merged", "withdrawn"}),
+    "live": frozenset({"answered", "approved"}),
+}
+QUEUE_SIZE = 15
+
+# How people read a state in a sentence ("#4 was already approved by mona").
+_PAST = {
+    "pending": "waiting for review",
+    "approved": "approved",
+    "rejected": "rejected",
+    "withdrawn": "withdrawn",
+    "live": "picked to be answered",
+    "answered": "answered",
+    "dismissed": "dismissed",
+    "merged": "merged",
+}
+
+
+def can_move(from_state: str, to_state: str) -> bool:
+    """Say whether the state machine allows this change."""
+    return to_state in TRANSITIONS.get(from_state, frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """What moderators see of a run's queue: the top approved questions and counts per state."""
+
+    top: list[Question]
+    counts: dict[str, int]
+
+
+@dataclass(slots=True)
+class IntakeRequest:
+    """One ask, already checked for what needs no database (text, speaker, anonymity, window)."""
+
+    session_id: str
+    run_id: int
+    author_id: int
+    author_name: str | None
+    anonymous: bool
+    text: str
+    speaker_id: str | None
+    state: str
+    source: str
+    source_message_id: int | None
+    now: datetime
+    cooldown_seconds: int
+    max_waiting: int
+
+
+@dataclass
+class _AuthorState:
+    last_asked: str | None
+    waiting: int
+
+
+class IntakeBatcher:
+    """Check, number and store every ask queued together, in one transaction.
+
+    Per batch and run it reads the blocks and the askers' last question and waiting count for
+    all askers at once, and the run's last number once; it then applies the rules in queue order,
+    assigns numbers and ids, and inserts questions and their "asked" events with executemany.
+    """
+
+    async def run(
+        self, conn: aiosqlite.Connection, items: list[IntakeRequest]
+    ) -> list[Question | Exception]:
+        results: list[Question | Exception] = [Refusal("")] * len(items)
+        by_run: dict[int, list[int]] = {}
+        for index, item in enumerate(items):
+            by_run.setdefault(item.run_id, []).append(index)
+        next_id = await qrepo.last_question_id(conn) + 1
+        question_rows: list[qrepo.QuestionRow] = []
+        event_rows: list[qrepo.EventRow] = []
+        for run_id, indexes in by_run.items():
+            session_id = items[indexes[0]].session_id
+            authors = list(dict.fromkeys(items[i].author_id for i in indexes))
+            blocked = await qrepo.blocked_among(conn, session_id, authors)
+            stats = await qrepo.author_stats(conn, run_id, authors)
+            people = {
+                uid: _AuthorState(*stats[uid]) if uid in stats else _AuthorState(None, 0)
+                for uid in authors
+            }
+            number = await qrepo.last_number(conn, run_id)
+            for i in indexes:
+                item = items[i]
+                person = people[item.author_id]
+                refusal = _intake_refusal(item, person, item.author_id in blocked)
+                if refusal is not None:
+                    results[i] = refusal
+                    continue
+                number += 1
+                stamp = to_db(item.now)
+                question_rows.append(
+                    (
+                        next_id,
+                        run_id,
+                        number,
+                        item.author_id,
+                        item.author_name,
+                        int(item.anonymous),
+                        item.text,
+                        item.speaker_id,
+                        item.state,
+                        item.source,
+                        stamp,
+                        stamp,
+                        item.source_message_id,
+                    )
+                )
+                event_rows.append(
+                    (
+                        next_id,
+                        "asked",
+                        None if item.anonymous else item.author_id,
+                        None if item.anonymous else item.author_name,
+                        stamp,
+                        None,
+                        item.state,
+                        None,
+                        '{"actor": "asker"}' if item.anonymous else None,
+                    )
+                )
+                results[i] = Question(
+                    id=next_id,
+                    run_id=run_id,
+                    number=number,
+                    text=item.text,
+                    state=item.state,
+                    votes=0,
+                    anonymous=item.anonymous,
+                    author_id=item.author_id,
+                    author_name=item.author_name,
+                    speaker_id=item.speaker_id,
+                    label_id=None,
+                    asked_at=item.now,
+                    updated_at=item.now,
+                    source=item.source,
+                    source_message_id=item.source_message_id,
+                )
+                next_id += 1
+                person.last_asked = stamp
+                person.waiting += 1
+        if question_rows:
+            await qrepo.insert_questions(conn, question_rows, event_rows)
+        return results
+
+
+def _intake_refusal(item: IntakeRequest, person: _AuthorState, blocked: bool) -> Refusal | None:
+    if blocked:
+        return Refusal(
+            "A moderator has blocked you from asking questions in this session. "
+            "Ask a moderator if you think this is a mistake."
+        )
+    if item.cooldown_seconds and person.last_asked is not None:
+        ready = from_db(person.last_asked) + timedelta(seconds=item.cooldown_seconds)
+        if item.now < ready:
+            wait = max(1, int((ready - item.now).total_seconds() + 0.999))
+            return Refusal(
+                f"You just asked a question; please wait {wait} seconds before asking another."
+            )
+    if person.waiting >= item.max_waiting:
+        return Refusal(
+            f"You already have {person.waiting} questions waiting (the limit is "
+            f"{item.max_waiting}). Wait until one is answered, or withdraw one with /withdraw."
+        )
+    return None
+
+
+Actor = tuple[int | None, str | None]
+
+_services: weakref.WeakKeyDictionary[Database, QuestionService] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class QuestionService:
+    """Everything that can happen to questions, as plain calls on the database."""
+
+    db: Database
+    clock: Callable[[], datetime]
+    intake: IntakeBatcher = field(default_factory=IntakeBatcher)
+
+    @classmethod
+    def for_db(cls, db: Database, clock: Callable[[], datetime]) -> QuestionService:
+        """Return the one service of a database, so all asks share one intake batcher."""
+        service = _services.get(db)
+        if service is None or service.clock is not clock:
+            service = cls(db, clock)
+            _services[db] = service
+        return service
+
+    # ------------------------------------------------------------------ intake
+
+    async def ask(
+        self,
+        session: Session,
+        run: Run,
+        author_id: int,
+        author_name: str | None,
+        text: str,
+        speaker_id: str | None = None,
+        anonymous: bool = False,
+        source: str = "slash",
+        source_message_id: int | None = None,
+    ) -> Question:
+        """Take a question, or raise Refusal with nothing stored. Returns after the commit."""
+        now = self.clock()
+        rules = session.spec.questions
+        text = (text or "").strip()
+        if not text:
+            raise Refusal("Your question is empty; write the question you want to ask.")
+        if len(text) > rules.max_length:
+            raise Refusal(
+                f"Your question is {len(text)} characters long; the limit is "
+                f"{rules.max_length}. Shorten it and ask again."
+            )
+        if anonymous and not rules.anonymous_allowed:
+            raise Refusal(
+                "This session does not take anonymous questions; ask again without anonymous."
+            )
+        if speaker_id is not None and session.speaker(speaker_id) is None:
+            raise Refusal(
+                "That speaker is not in this session; pick one from the list, or leave it empty."
+            )
+        timeline = Timeline(session, run)
+        if not timeline.intake_open(now):
+            raise Refusal(_closed_message(timeline, now))
+        request = IntakeRequest(
+            session_id=session.id,
+            run_id=run.id,
+            author_id=author_id,
+            author_name=None if anonymous else author_name,
+            anonymous=anonymous,
+            text=text,
+            speaker_id=speaker_id,
+            state="approved" if rules.moderation == "post" else "pending",
+            source=source,
+            source_message_id=source_message_id,
+            now=now,
+            cooldown_seconds=rules.cooldown_seconds,
+            max_waiting=rules.max_pending_per_user,
+        )
+        return await self.db.write_batched(self.intake, request)
+
+    # ------------------------------------------------------------------- reads
+
+    async def get(self, run_id: int, number: int) -> Question | None:
+        """Return question #number of a run."""
+        return await self.db.read(lambda conn: qrepo.get_by_number(conn, run_id, number))
+
+    async def get_by_id(self, question_id: int) -> Question | None:
+        """Return a question by its id (buttons carry ids)."""
+        return await self.db.read(lambda conn: qrepo.get_question(conn, question_id))
+
+    async def mine(self, run_id: int, user_id: int) -> list[Question]:
+        """Return a person's own questions of a run."""
+        return await self.db.read(lambda conn: qrepo.by_author(conn, run_id, user_id))
+
+    async def events(self, question_id: int) -> list[Event]:
+        """Return a question's audit trail."""
+        return await self.db.read(lambda conn: qrepo.events(conn, question_id))
+
+    async def queue(self, run_id: int, limit: int = QUEUE_SIZE) -> QueueView:
+        """Return the top approved questions (votes, then age) and the counts per state."""
+
+        async def read(conn: aiosqlite.Connection) -> QueueView:
+            top = await qrepo.ranked(conn, run_id, limit)
+            counts = await repo.state_counts(conn, run_id)
+            return QueueView(top, counts)
+
+        return await self.db.read(read)
+
+    async def live(self, run_id: int) -> Question | None:
+        """Return the question being answered now, if any."""
+        found = await self.db.read(lambda conn: qrepo.live_questions(conn, run_id))
+        return found[-1] if found else None
+
+    async def is_blocked(self, session_id: str, user_id: int) -> bool:
+        return await self.db.read(lambda conn: qrepo.is_blocked(conn, session_id, user_id))
+
+    # ----------------------------------------------------------- participants
+
+    async def withdraw(self, run_id: int, number: int, user_id: int) -> Question:
+        """Let an asker withdraw their own pending or approved question."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            q = await qrepo.get_by_number(conn, run_id, number)
+            if q is None or q.author_id != user_id:
+                raise Refusal(
+                    f"You have no question #{number} in this session; /myquestions lists yours."
+                )
+            if q.state not in ("pending", "approved"):
+                raise Refusal(
+                    f"#{number} is already {_PAST[q.state]}, so it can no longer be withdrawn."
+                )
+            actor: Actor = (None, None) if q.anonymous else (user_id, q.author_name)
+            detail = {"actor": "asker"} if q.anonymous else None
+            if not await qrepo.transition(
+                conn, q.id, q.state, "withdrawn", now, "withdrawn", *actor, detail=detail
+            ):
+                raise Refusal(f"#{number} changed just now; check /myquestions and try again.")
+            return await _reload(conn, q.id)
+
+        return await self.db.write(change)
+
+    async def toggle_vote(self, question_id: int, voter_id: int) -> tuple[bool, int]:
+        """Add or remove a person's vote on an approved (or live) question: (voted, votes)."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> tuple[bool, int]:
+            q = await qrepo.get_question(conn, question_id)
+            if q is None:
+                raise Refusal("This question no longer exists.")
+            if q.state not in ("approved", "live"):
+                raise Refusal(f"#{q.number} is {_PAST[q.state]}; voting on it has ended.")
+            if q.author_id == voter_id:
+                raise Refusal("You cannot vote for your own question.")
+            return await qrepo.toggle_vote(conn, question_id, voter_id, now)
+
+        return await self.db.write(change)
+
+    # -------------------------------------------------------------- moderators
+
+    async def _move(
+        self,
+        run_id: int,
+        number: int,
+        to_state: str,
+        actor: Actor,
+        *,
+        action: str | None = None,
+        reason: str | None = None,
+        allowed_from: tuple[str, ...] | None = None,
+    ) -> Question:
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            q = await _require(conn, run_id, number)
+            sources = allowed_from or tuple(s for s in TRANSITIONS if can_move(s, to_state))
+            if q.state not in sources or not can_move(q.state, to_state):
+                raise await _conflict(conn, q, to_state)
+            if not await qrepo.transition(
+                conn, q.id, q.state, to_state, now, action or to_state, *actor, reason=reason
+            ):
+                raise await _conflict(conn, q, to_state)
+            return await _reload(conn, q.id)
+
+        return await self.db.write(change)
+
+    async def approve(
+        self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
+    ) -> Question:
+        """Approve a pending question: it goes to the public queue."""
+        return await self._move(run_id, number, "approved", (actor_id, actor_name))
+
+    async def reject(
+        self,
+        run_id: int,
+        number: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        reason: str | None = None,
+    ) -> Question:
+        """Reject a pending question."""
+        return await self._move(run_id, number, "rejected", (actor_id, actor_name), reason=reason)
+
+    async def dismiss(
+        self,
+        run_id: int,
+        number: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        reason: str | None = None,
+    ) -> Question:
+        """Set an approved question aside."""
+        return await self._move(run_id, number, "dismissed", (actor_id, actor_name), reason=reason)
+
+    async def requeue(
+        self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
+    ) -> Question:
+        """Put the live question back in the queue, unanswered."""
+        return await self._move(
+            run_id,
+            number,
+            "approved",
+            (actor_id, actor_name),
+            action="requeued",
+            allowed_from=("live",),
+        )
+
+    async def edit(
+        self,
+        run_id: int,
+        number: int,
+        text: str,
+        actor_id: int | None,
+        actor_name: str | None,
+        max_length: int = 4000,
+    ) -> Question:
+        """Change a question's text; the previous text stays in the event's detail."""
+        text = (text or "").strip()
+        if not text:
+            raise Refusal("The new text is empty; write the question as it should read.")
+        if len(text) > max_length:
+            raise Refusal(
+                f"The new text is {len(text)} characters long; the limit is {max_length}."
+            )
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            q = await _require(conn, run_id, number)
+            if q.state not in ("pending", "approved", "live"):
+                raise Refusal(f"#{number} is {_PAST[q.state]}; only open questions can be edited.")
+            if q.text == text:
+                raise Refusal(f"#{number} already reads exactly like that; nothing changed.")
+            await qrepo.set_text(conn, q.id, text, now)
+            await qrepo.add_event(
+                conn,
+                q.id,
+                "edited",
+                actor_id,
+                actor_name,
+                now,
+                detail={"before": q.text, "after": text},
+            )
+            return await _reload(conn, q.id)
+
+        return await self.db.write(change)
+
+    async def label(
+        self,
+        session: Session,
+        run_id: int,
+        number: int,
+        label_id: str,
+        actor_id: int | None,
+        actor_name: str | None,
+    ) -> Question:
+        """Give a question one of the session's labels."""
+        if session.label(label_id) is None:
+            names = ", ".join(lab.id for lab in session.spec.labels) or "none"
+            raise Refusal(f"There is no label {label_id!r} in this session (labels: {names}).")
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            q = await _require(conn, run_id, number)
+            if q.label_id == label_id:
+                raise Refusal(f"#{number} already has that label.")
+            await qrepo.set_label(conn, q.id, label_id, now)
+            await qrepo.add_event(
+                conn,
+                q.id,
+                "labelled",
+                actor_id,
+                actor_name,
+                now,
+                detail={"before": q.label_id, "after": label_id},
+            )
+            return await _reload(conn, q.id)
+
+        return await self.db.write(change)
+
+    async def merge(
+        self, run_id: int, number: int, into: int, actor_id: int | None, actor_name: str | None
+    ) -> tuple[Question, Question]:
+        """Merge duplicate #number into #into: votes and askers carried over.
+
+        A pending duplicate is approved and merged in the same transaction (two events), so the
+        state machine holds. Returns (duplicate, kept) as they are after the merge.
+        """
+        if number == into:
+            raise Refusal("A question cannot be merged into itself; give two different numbers.")
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> tuple[Question, Question]:
+            dup = await _require(conn, run_id, number)
+            kept = await _require(conn, run_id, into)
+            if kept.state not in ("pending", "approved", "live"):
+                raise Refusal(
+                    f"#{into} is {_PAST[kept.state]}; merge into an open question instead."
+                )
+            if dup.state not in ("pending", "approved"):
+                raise await _conflict(conn, dup, "merged")
+            actor: Actor = (actor_id, actor_name)
+            state = dup.state
+            if state == "pending":
+                await qrepo.transition(
+                    conn,
+                    dup.id,
+                    "pending",
+                    "approved",
+                    now,
+                    "approved",
+                    *actor,
+                    reason=f"duplicate of #{into}",
+                )
+                state = "approved"
+            if not await qrepo.transition(
+                conn,
+                dup.id,
+                state,
+                "merged",
+                now,
+                "merged",
+                *actor,
+                detail={"into": into, "votes": dup.votes},
+                merged_into=kept.id,
+            ):
+                raise await _conflict(conn, dup, "merged")
+            votes = await qrepo.move_votes_and_askers(conn, dup, kept, now)
+            await qrepo.add_event(
+                conn,
+                kept.id,
+                "merged_in",
+                actor_id,
+                actor_name,
+                now,
+                detail={"from": number, "votes": votes},
+            )
+            return await _reload(conn, dup.id), await _reload(conn, kept.id)
+
+        return await self.db.write(change)
+
+    async def next_question(
+        self,
+        run_id: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        speaker_id: str | None = None,
+    ) -> tuple[Question, Question | None]:
+        """Make the top-ranked approved question live (for that speaker if given).
+
+        The question live before becomes answered. Returns (live, answered or None).
+        """
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> tuple[Question, Question | None]:
+            top = await qrepo.ranked(conn, run_id, 1, speaker_id)
+            if not top:
+                who = " for that speaker" if speaker_id else ""
+                raise Refusal(
+                    f"No approved questions{who} are waiting; approve some first (/qa queue)."
+                )
+            return await _go_live(conn, top[0], now, (actor_id, actor_name))
+
+        return await self.db.write(change)
+
+    async def pick(
+        self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
+    ) -> tuple[Question, Question | None]:
+        """Make a chosen approved question live; the previous live one becomes answered."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> tuple[Question, Question | None]:
+            q = await _require(conn, run_id, number)
+            if q.state != "approved":
+                raise await _conflict(conn, q, "live")
+            return await _go_live(conn, q, now, (actor_id, actor_name))
+
+        return await self.db.write(change)
+
+    async def answered(self, run_id: int, actor_id: int | None, actor_name: str | None) -> Question:
+        """Mark the live question as answered."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            live = await qrepo.live_questions(conn, run_id)
+            if not live:
+                raise Refusal("No question is live right now; pick one with /qa next.")
+            for q in live:
+                await qrepo.transition(
+                    conn, q.id, "live", "answered", now, "answered", actor_id, actor_name
+                )
+            return await _reload(conn, live[-1].id)
+
+        return await self.db.write(change)
+
+    async def block(
+        self,
+        session_id: str,
+        run_id: int,
+        user_id: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        reason: str | None = None,
+    ) -> None:
+        """Block a person from asking in a session."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> None:
+            if not await qrepo.block(conn, session_id, user_id, actor_id, now, reason):
+                raise Refusal("That person is already blocked in this session.")
+            await repo.add_run_event(conn, run_id, "blocked", actor_id, now, detail=str(user_id))
+
+        await self.db.write(change)
+
+    async def block_author(
+        self, question_id: int, session_id: str, actor_id: int | None, actor_name: str | None
+    ) -> Question:
+        """Block a question's author without revealing who it is; a pending question is
+        rejected and an approved one dismissed with it."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            q = await qrepo.get_question(conn, question_id)
+            if q is None:
+                raise Refusal("This question no longer exists.")
+            newly = await qrepo.block(
+                conn, session_id, q.author_id, actor_id, now, f"author of #{q.number}"
+            )
+            to_state = {"pending": "rejected", "approved": "dismissed"}.get(q.state)
+            if not newly and to_state is None:
+                raise await _conflict(conn, q, "rejected")
+            if to_state is not None:
+                await qrepo.transition(
+                    conn,
+                    q.id,
+                    q.state,
+                    to_state,
+                    now,
+                    to_state,
+                    actor_id,
+                    actor_name,
+                    reason="author blocked",
+                )
+            await qrepo.add_event(conn, q.id, "author_blocked", actor_id, actor_name, now)
+            await repo.add_run_event(
+                conn, q.run_id, "blocked", actor_id, now, detail=f"author of #{q.number}"
+            )
+            return await _reload(conn, q.id)
+
+        return await self.db.write(change)
+
+    async def unblock(
+        self, session_id: str, run_id: int, user_id: int, actor_id: int | None
+    ) -> None:
+        """Let a blocked person ask again."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> None:
+            if not await qrepo.unblock(conn, session_id, user_id):
+                raise Refusal("That person is not blocked in this session.")
+            await repo.add_run_event(conn, run_id, "unblocked", actor_id, now, detail=str(user_id))
+
+        await self.db.write(change)
+
+    # ---------------------------------------------------------------- messages
+
+    async def set_card_message(self, question_id: int, message_id: int) -> None:
+        await self.db.write(lambda conn: qrepo.set_card_message(conn, question_id, message_id))
+
+    async def set_vote_message(self, question_id: int, message_id: int) -> None:
+        await self.db.write(lambda conn: qrepo.set_vote_message(conn, question_id, message_id))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _closed_message(timeline: Timeline, now: datetime) -> str:
+    if timeline.run.intake_override == "closed":
+        return "Questions are closed right now; a moderator closed intake. Try again when it opens."
+    opens, closes = timeline.session.intake_window
+    if opens is not None and now < timeline.to_real(opens):
+        when = discord_timestamp(timeline.to_real(opens), "R")
+        return f"Questions are not open yet; they open {when}. Ask again then."
+
+    if closes is not None and now >= timeline.to_real(closes):
+        return "Questions for this session are closed; thank you for taking part."
+    return "Questions are closed right now; ask again when a moderator opens them."
+
+
+async def _require(conn: aiosqlite.Connection, run_id: int, number: int) -> Question:
+    q = await qrepo.get_by_number(conn, run_id, number)
+    if q is None:
+        raise Refusal(f"There is no question #{number} in this session; /qa queue lists them.")
+    return q
+
+
+async def _reload(conn: aiosqlite.Connection, question_id: int) -> Question:
+    q = await qrepo.get_question(conn, question_id)
+    assert q is not None
+    return q
+
+
+async def _conflict(conn: aiosqlite.Connection, q: Question, wanted: str) -> Refusal:
+    """Say why a question cannot move to `wanted`, naming who handled it and how."""
+    current = await qrepo.get_question(conn, q.id) or q
+    state = current.state
+    if state == wanted:
+        event = await qrepo.last_event_into(conn, q.id, state)
+        by = _by(event)
+        return Refusal(f"#{q.number} was already {_PAST[state]}{by}.")
+    event = await qrepo.last_event_into(conn, q.id, state)
+    if state == "pending":
+        return Refusal(f"#{q.number} is still waiting for review; approve it first.")
+    return Refusal(
+        f"#{q.number} was already {_PAST[state]}{_by(event)}, so it cannot be "
+        f"{_PAST.get(wanted, wanted)} now."
+    )
+
+
+def _by(event: Event | None) -> str:
+    if event is None:
+        return ""
+    detail: dict[str, Any] = {}
+    if event.detail:
+        detail = json.loads(event.detail)
+    if event.actor_name:
+        who = f" by {event.actor_name}"
+    elif detail.get("actor") == "asker":
+        who = " by its asker"
+    elif event.actor_id is None:
+        who = " by the bot"
+    else:
+        who = ""
+    if event.action == "merged" and "into" in detail:
+        who = f" into #{detail['into']}{who}"
+    return who
+
+
+async def _go_live(
+    conn: aiosqlite.Connection, q: Question, now: datetime, actor: Actor
+) -> tuple[Question, Question | None]:
+    previous = await qrepo.live_questions(conn, q.run_id)
+    for old in previous:
+        await qrepo.transition(conn, old.id, "live", "answered", now, "answered", *actor)
+    if not await qrepo.transition(conn, q.id, "approved", "live", now, "live", *actor):
+        raise await _conflict(conn, q, "live")
+    answered = await _reload(conn, previous[-1].id) if previous else None
+    return await _reload(conn, q.id), answered

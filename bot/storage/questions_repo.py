@@ -1,0 +1,484 @@
+"""SQL for questions, their audit events, votes, co-askers and blocks; returns plain dataclasses.
+
+Every function takes an open connection: writes run inside `Database.write` (or a batcher), reads
+inside `Database.read`. State changes are atomic `UPDATE ... WHERE id = ? AND state IN (...)`
+statements checked by their row count, each written with its audit event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.timeutil import from_db, to_db
+
+# SQLite accepts at least 32766 bound parameters; stay well below for IN (...) lists.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of one run, as stored."""
+
+    id: int
+    run_id: int
+    number: int
+    text: str
+    state: str
+    votes: int
+    anonymous: bool
+    author_id: int
+    author_name: str | None
+    speaker_id: str | None
+    label_id: str | None
+    asked_at: datetime
+    updated_at: datetime
+    answered_at: datetime | None = None
+    merged_into: int | None = None
+    source: str = "slash"
+    source_message_id: int | None = None
+    card_message_id: int | None = None
+    vote_message_id: int | None = None
+    co_askers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of a question's audit trail."""
+
+    question_id: int
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    at: datetime
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    detail: str | None
+
+
+_QUESTION_COLUMNS = (
+    "q.id, q.run_id, q.number, q.text, q.state, q.votes, q.anonymous, q.author_id, "
+    "q.author_name, q.speaker_id, q.label_id, q.asked_at, q.updated_at, q.answered_at, "
+    "q.merged_into, q.source, q.source_message_id, q.card_message_id, q.vote_message_id, "
+    "(SELECT COUNT(*) FROM co_askers c WHERE c.question_id = q.id) AS co_askers"
+)
+
+
+def _question(row: aiosqlite.Row) -> Question:
+    return Question(
+        id=row["id"],
+        run_id=row["run_id"],
+        number=row["number"],
+        text=row["text"],
+        state=row["state"],
+        votes=row["votes"],
+        anonymous=bool(row["anonymous"]),
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        speaker_id=row["speaker_id"],
+        label_id=row["label_id"],
+        asked_at=from_db(row["asked_at"]),
+        updated_at=from_db(row["updated_at"]),
+        answered_at=from_db(row["answered_at"]) if row["answered_at"] else None,
+        merged_into=row["merged_into"],
+        source=row["source"],
+        source_message_id=row["source_message_id"],
+        card_message_id=row["card_message_id"],
+        vote_message_id=row["vote_message_id"],
+        co_askers=row["co_askers"],
+    )
+
+
+def _event(row: aiosqlite.Row) -> Event:
+    return Event(
+        question_id=row["question_id"],
+        action=row["action"],
+        actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
+        at=from_db(row["at"]),
+        from_state=row["from_state"],
+        to_state=row["to_state"],
+        reason=row["reason"],
+        detail=row["detail"],
+    )
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+# --------------------------------------------------------------------- reads
+
+
+async def get_question(conn: aiosqlite.Connection, question_id: int) -> Question | None:
+    """Return one question by its id."""
+    async with conn.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.id = ?", (question_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _question(row) if row else None
+
+
+async def get_by_number(conn: aiosqlite.Connection, run_id: int, number: int) -> Question | None:
+    """Return the question #number of a run."""
+    async with conn.execute(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND q.number = ?",
+        (run_id, number),
+    ) as cur:
+        row = await cur.fetchone()
+    return _question(row) if row else None
+
+
+async def ranked(
+    conn: aiosqlite.Connection, run_id: int, limit: int, speaker_id: str | None = None
+) -> list[Question]:
+    """Return approved questions by votes (most first), then age (oldest first)."""
+    sql = f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND q.state = 'approved'"
+    params: list[Any] = [run_id]
+    if speaker_id is not None:
+        sql += " AND q.speaker_id = ?"
+        params.append(speaker_id)
+    sql += " ORDER BY q.votes DESC, q.asked_at ASC LIMIT ?"
+    params.append(limit)
+    rows = await conn.execute_fetchall(sql, params)
+    return [_question(r) for r in rows]
+
+
+async def live_questions(conn: aiosqlite.Connection, run_id: int) -> list[Question]:
+    """Return the run's live question(s) (normally none or one)."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND q.state = 'live' "
+        "ORDER BY q.updated_at",
+        (run_id,),
+    )
+    return [_question(r) for r in rows]
+
+
+async def by_author(conn: aiosqlite.Connection, run_id: int, author_id: int) -> list[Question]:
+    """Return a person's own questions of a run, by number."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND q.author_id = ? "
+        "ORDER BY q.asked_at, q.number",
+        (run_id, author_id),
+    )
+    return [_question(r) for r in rows]
+
+
+async def events(conn: aiosqlite.Connection, question_id: int) -> list[Event]:
+    """Return a question's audit trail, oldest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM question_events WHERE question_id = ? ORDER BY id", (question_id,)
+    )
+    return [_event(r) for r in rows]
+
+
+async def last_event_into(conn: aiosqlite.Connection, question_id: int, state: str) -> Event | None:
+    """Return the latest event that moved the question into `state`."""
+    async with conn.execute(
+        "SELECT * FROM question_events WHERE question_id = ? AND to_state = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (question_id, state),
+    ) as cur:
+        row = await cur.fetchone()
+    return _event(row) if row else None
+
+
+async def is_blocked(conn: aiosqlite.Connection, session_id: str, user_id: int) -> bool:
+    """Say whether a person is blocked from asking in a session."""
+    async with conn.execute(
+        "SELECT 1 FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) -> bool:
+    """Say whether a person votes for a question."""
+    async with conn.execute(
+        "SELECT 1 FROM votes WHERE question_id = ? AND voter_id = ?", (question_id, voter_id)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+# ---------------------------------------------------------- intake (batched)
+
+
+async def blocked_among(
+    conn: aiosqlite.Connection, session_id: str, user_ids: Sequence[int]
+) -> set[int]:
+    """Return which of these people are blocked in a session."""
+    found: set[int] = set()
+    for part in _chunks(user_ids):
+        marks = ",".join("?" * len(part))
+        rows = await conn.execute_fetchall(
+            f"SELECT user_id FROM blocks WHERE session_id = ? AND user_id IN ({marks})",
+            (session_id, *part),
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+async def author_stats(
+    conn: aiosqlite.Connection, run_id: int, user_ids: Sequence[int]
+) -> dict[int, tuple[str, int]]:
+    """Return, per person who asked before in the run: (last asked_at text, questions waiting).
+
+    Waiting means pending review or approved and not yet answered.
+    """
+    stats: dict[int, tuple[str, int]] = {}
+    for part in _chunks(user_ids):
+        marks = ",".join("?" * len(part))
+        rows = await conn.execute_fetchall(
+            "SELECT author_id, MAX(asked_at), SUM(state IN ('pending', 'approved')) "
+            f"FROM questions WHERE run_id = ? AND author_id IN ({marks}) GROUP BY author_id",
+            (run_id, *part),
+        )
+        for author_id, last, waiting in rows:
+            stats[author_id] = (last, int(waiting or 0))
+    return stats
+
+
+async def last_number(conn: aiosqlite.Connection, run_id: int) -> int:
+    """Return the highest question number used in a run (0 when none)."""
+    async with conn.execute(
+        "SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?", (run_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def last_question_id(conn: aiosqlite.Connection) -> int:
+    """Return the highest question id (0 when none); the writer assigns the next ones."""
+    async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM questions") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+QuestionRow = tuple[Any, ...]
+EventRow = tuple[Any, ...]
+
+
+async def insert_questions(
+    conn: aiosqlite.Connection, questions: Sequence[QuestionRow], events: Sequence[EventRow]
+) -> None:
+    """Insert new questions and their first events, each list in one executemany.
+
+    Question rows: (id, run_id, number, author_id, author_name, anonymous, text, speaker_id,
+    state, source, asked_at, updated_at, source_message_id). Event rows: (question_id, action,
+    actor_id, actor_name, at, from_state, to_state, reason, detail).
+    """
+    await conn.executemany(
+        "INSERT INTO questions (id, run_id, number, author_id, author_name, anonymous, text, "
+        "speaker_id, state, source, asked_at, updated_at, source_message_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        questions,
+    )
+    await add_events(conn, events)
+
+
+async def add_events(conn: aiosqlite.Connection, events: Sequence[EventRow]) -> None:
+    """Insert audit events: (question_id, action, actor_id, actor_name, at, from, to, reason,
+    detail)."""
+    await conn.executemany(
+        "INSERT INTO question_events (question_id, action, actor_id, actor_name, at, "
+        "from_state, to_state, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        events,
+    )
+
+
+# -------------------------------------------------------------------- writes
+
+
+async def add_event(
+    conn: aiosqlite.Connection,
+    question_id: int,
+    action: str,
+    actor_id: int | None,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Log one event of a question."""
+    await conn.execute(
+        "INSERT INTO question_events (question_id, action, actor_id, actor_name, at, "
+        "from_state, to_state, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            question_id,
+            action,
+            actor_id,
+            actor_name,
+            to_db(now),
+            from_state,
+            to_state,
+            reason,
+            json.dumps(detail, ensure_ascii=False) if detail is not None else None,
+        ),
+    )
+
+
+async def transition(
+    conn: aiosqlite.Connection,
+    question_id: int,
+    from_state: str,
+    to_state: str,
+    now: datetime,
+    action: str,
+    actor_id: int | None,
+    actor_name: str | None,
+    *,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+    merged_into: int | None = None,
+) -> bool:
+    """Move a question from `from_state` to `to_state` with its event; False if it was not there."""
+    stamp = to_db(now)
+    async with conn.execute(
+        "UPDATE questions SET state = ?, updated_at = ?, "
+        "answered_at = CASE WHEN ? = 'answered' THEN ? ELSE answered_at END, "
+        "merged_into = COALESCE(?, merged_into) "
+        "WHERE id = ? AND state = ?",
+        (to_state, stamp, to_state, stamp, merged_into, question_id, from_state),
+    ) as cur:
+        changed = cur.rowcount == 1
+    if changed:
+        await add_event(
+            conn,
+            question_id,
+            action,
+            actor_id,
+            actor_name,
+            now,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            detail=detail,
+        )
+    return changed
+
+
+async def set_text(conn: aiosqlite.Connection, question_id: int, text: str, now: datetime) -> None:
+    """Replace a question's text (the caller logs the previous text in an event)."""
+    await conn.execute(
+        "UPDATE questions SET text = ?, updated_at = ? WHERE id = ?",
+        (text, to_db(now), question_id),
+    )
+
+
+async def set_label(
+    conn: aiosqlite.Connection, question_id: int, label_id: str | None, now: datetime
+) -> None:
+    """Give a question a label (or none)."""
+    await conn.execute(
+        "UPDATE questions SET label_id = ?, updated_at = ? WHERE id = ?",
+        (label_id, to_db(now), question_id),
+    )
+
+
+async def set_card_message(conn: aiosqlite.Connection, question_id: int, message_id: int) -> None:
+    """Remember the moderation card's message id."""
+    await conn.execute(
+        "UPDATE questions SET card_message_id = ? WHERE id = ?", (message_id, question_id)
+    )
+
+
+async def set_vote_message(conn: aiosqlite.Connection, question_id: int, message_id: int) -> None:
+    """Remember the public vote message's id."""
+    await conn.execute(
+        "UPDATE questions SET vote_message_id = ? WHERE id = ?", (message_id, question_id)
+    )
+
+
+async def toggle_vote(
+    conn: aiosqlite.Connection, question_id: int, voter_id: int, now: datetime
+) -> tuple[bool, int]:
+    """Add or remove a person's vote; keep questions.votes equal to the rows. Return
+    (voted now, vote count)."""
+    async with conn.execute(
+        "DELETE FROM votes WHERE question_id = ? AND voter_id = ?", (question_id, voter_id)
+    ) as cur:
+        removed = cur.rowcount == 1
+    if removed:
+        delta = -1
+    else:
+        await conn.execute(
+            "INSERT INTO votes (question_id, voter_id, at) VALUES (?, ?, ?)",
+            (question_id, voter_id, to_db(now)),
+        )
+        delta = 1
+    async with conn.execute(
+        "UPDATE questions SET votes = votes + ? WHERE id = ? RETURNING votes",
+        (delta, question_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return not removed, int(row[0]) if row else 0
+
+
+async def move_votes_and_askers(
+    conn: aiosqlite.Connection, duplicate: Question, kept: Question, now: datetime
+) -> int:
+    """Carry a duplicate's voters, asker and co-askers over to the kept question.
+
+    The kept question's own author never votes for it. Returns the kept question's new count.
+    """
+    await conn.execute(
+        "INSERT OR IGNORE INTO votes (question_id, voter_id, at) "
+        "SELECT ?, voter_id, at FROM votes WHERE question_id = ? AND voter_id != ?",
+        (kept.id, duplicate.id, kept.author_id),
+    )
+    if duplicate.author_id != kept.author_id:
+        await conn.execute(
+            "INSERT OR IGNORE INTO votes (question_id, voter_id, at) VALUES (?, ?, ?)",
+            (kept.id, duplicate.author_id, to_db(now)),
+        )
+    await conn.execute("DELETE FROM votes WHERE question_id = ?", (duplicate.id,))
+    await conn.execute("UPDATE questions SET votes = 0 WHERE id = ?", (duplicate.id,))
+    await conn.execute(
+        "UPDATE co_askers SET question_id = ? WHERE question_id = ?", (kept.id, duplicate.id)
+    )
+    await conn.execute(
+        "INSERT OR IGNORE INTO co_askers (question_id, user_id, anonymous, from_question_id) "
+        "VALUES (?, ?, ?, ?)",
+        (kept.id, duplicate.author_id, int(duplicate.anonymous), duplicate.id),
+    )
+    async with conn.execute(
+        "UPDATE questions SET votes = (SELECT COUNT(*) FROM votes WHERE question_id = ?), "
+        "updated_at = ? WHERE id = ? RETURNING votes",
+        (kept.id, to_db(now), kept.id),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def block(
+    conn: aiosqlite.Connection,
+    session_id: str,
+    user_id: int,
+    blocked_by: int | None,
+    now: datetime,
+    reason: str | None = None,
+) -> bool:
+    """Block a person from asking in a session; False if already blocked."""
+    async with conn.execute(
+        "INSERT OR IGNORE INTO blocks (session_id, user_id, blocked_by, at, reason) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (session_id, user_id, blocked_by, to_db(now), reason),
+    ) as cur:
+        return cur.rowcount == 1
+
+
+async def unblock(conn: aiosqlite.Connection, session_id: str, user_id: int) -> bool:
+    """Let a blocked person ask again; False if they were not blocked."""
+    async with conn.execute(
+        "DELETE FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+    ) as cur:
+        return cur.rowcount == 1
