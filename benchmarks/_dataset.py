@@ -46,12 +46,13 @@ MODERATORS = ((9001, "mona"), (9002, "mateo"), (9003, "olga"))
 PARTICIPANT_BASE = 1_000_000
 CHUNK = 50_000
 
-WORDS = tuple(
+_PHRASE = (
     "how can public private partnerships keep basic services affordable for low income families "
     "cooperatives women youth technology food security supply chain housing city government "
     "inclusion social economy solidarity local communities policy funding evaluation risk "
     "what would you change first which lessons from covid-19 apply to rural areas and who pays"
-).split(" ")
+)
+WORDS = tuple(_PHRASE.split(" "))
 
 
 @dataclass
