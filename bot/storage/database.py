@@ -34,7 +34,7 @@ R = TypeVar("R")
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 5000
-MAX_BATCH = 2000
+MAX_BATCH = 8192
 
 
 class DatabaseError(Exception):
@@ -263,8 +263,9 @@ class Database:
         self._queue.append(job)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="sqlite-group-commit")
-        # shield: a caller that gives up does not cancel a write already queued.
-        return await asyncio.shield(job.future)
+        # A caller cancelled before its write starts cancels the write; once it has started, the
+        # write goes on and commits, unacknowledged (never the other way round).
+        return await job.future
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # let writes submitted in the same tick join this batch
@@ -282,6 +283,9 @@ class Database:
     async def _run_batch(self, batch: list[_Job[Any]]) -> None:
         conn = self._writer
         assert conn is not None
+        batch = [job for job in batch if not job.future.done()]
+        if not batch:
+            return
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
         await conn.execute("BEGIN IMMEDIATE")
         try:
