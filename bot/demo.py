@@ -336,7 +336,11 @@ class Transcript:
     def finish_bar(self) -> None:
         if self.progress is not None and self._task is not None:
             task = self.progress.tasks[0]
-            self.progress.update(self._task, completed=task.total, description="Program over")
+            end = self.session.ends_at
+            clock = f"{end.astimezone(self.session.zone):%H:%M %Z}" if end else ""
+            self.progress.update(
+                self._task, completed=task.total, description="Program over", clock=clock
+            )
 
     def stop(self) -> None:
         if self._updater is not None:
@@ -782,9 +786,7 @@ class Player:
 
     def show_post(self, message: discord.Message, *, moderators: bool) -> None:
         content = message.content or ""
-        now = self.session_now()
-        if self.stage <= now <= (self.session.ends_at or now):
-            self.stage = now  # keeping up: the post shows the program's time
+        due = self.post_time(content, moderators=moderators)  # shown at the time it was due
         if content.startswith("**Now answering"):
             self.show_on_screen(message)
             return
@@ -802,7 +804,27 @@ class Player:
                 head = f"▶ {self.clock(slot.start)}–{self.clock(slot.end)} {slot.segment.title}"
             if extra:
                 head += f" · {extra.removeprefix('🎤').strip()}"
-        self.event("📣", head)
+        self.event("📣", head, due)
+
+    def post_time(self, content: str, *, moderators: bool) -> datetime | None:
+        """The program time a program post was due at, read from the session file."""
+        opens, closes = self.session.intake_window
+        if not moderators:
+            slot = next((s for s in self.session.slots if s.segment.title in content), None)
+            if "**Now:" in content and slot is not None:
+                return slot.start
+            if "Questions are open" in content:
+                return opens
+            if "Questions are closed" in content:
+                return closes
+            return None
+        if "summary" in content:
+            return closes
+        for slot in self.session.slots:
+            if slot.segment.title in content:
+                ahead = timedelta(minutes=self.session.spec.schedule.reminder_minutes)
+                return slot.start - ahead
+        return None
 
     def show_on_screen(self, message: discord.Message) -> None:
         match = _NUMBER.search(message.content or "")
@@ -830,7 +852,7 @@ class Player:
             return f"at {text}" if match.group(2) == "R" else text
 
         line = _TIMESTAMP.sub(stamp, line)
-        line = re.sub(r"(at \d\d:\d\d) \(\1\)", r"\1", line)  # "at 19:10 (19:10)"
+        line = re.sub(r"at (\d\d:\d\d) \(\1\)", r"at \1", line)  # "at 19:10 (19:10)"
         line = re.sub(r"(\d\d:\d\d) \(at \1\)", r"\1", line)
         line = _CHANNEL.sub(lambda m: "#" + self.channel_name(int(m.group(1))), line)
         return _one_line(line.replace("**", "").replace("`", "").replace("*", ""))

@@ -335,8 +335,13 @@ def build_script(
             low, high = min(60.0, length / 4), length - 20.0
         asked_at[q.index] = slot.start + _seconds(rng, low, high)
     for q in questions:  # a duplicate comes after the question it repeats
-        if q.duplicate_of is not None and asked_at[q.index] <= asked_at[q.duplicate_of]:
-            asked_at[q.index] = asked_at[q.duplicate_of] + _seconds(rng, 30, 90)
+        first = q.duplicate_of
+        if first is None or asked_at[q.index] > asked_at[first]:
+            continue
+        if questions[first].segment == q.segment:  # the same segment: the other way round
+            asked_at[q.index], asked_at[first] = asked_at[first], asked_at[q.index]
+        if asked_at[q.index] <= asked_at[first]:
+            asked_at[q.index] = asked_at[first] + timedelta(seconds=20)
 
     # --- who asks: cooldown and pending limit respected, language matched when possible
     order = sorted(questions, key=lambda q: (asked_at[q.index], q.index))
