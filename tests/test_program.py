@@ -340,9 +340,8 @@ def test_a_session_across_the_end_of_daylight_saving_time() -> None:
     assert plan["reminder:after-change"].due == datetime(2021, 11, 7, 7, 25, tzinfo=UTC)
     assert plan[SUMMARY].due == datetime(2021, 11, 7, 8, 30, tzinfo=UTC)
     # the first segment lasts two real hours (the clocks repeat 01:00-02:00)
-    assert plan["segment:before-change"].until - plan["segment:before-change"].due == timedelta(
-        hours=2
-    )
+    first = plan["segment:before-change"]
+    assert first.until is not None and first.until - first.due == timedelta(hours=2)
 
 
 def test_a_session_across_the_start_of_daylight_saving_time() -> None:
