@@ -117,12 +117,16 @@ def main(args: argparse.Namespace) -> int:
     """Run the demo from the command line's arguments; return the exit status."""
     options = Options.from_args(args)
     console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        outcome = asyncio.run(run(options, console))
-    except (ScriptError, ConfigError, ValueError) as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(str(exc), markup=False)
+        asyncio.run(run(options, console))
+    except (ScriptError, ConfigError, ValueError, OSError) as exc:
+        err.print(str(exc), markup=False)
         return 2
-    return 0 if outcome is not None else 1
+    except KeyboardInterrupt:
+        err.print("Demo interrupted; the log so far is in " + str(options.database), markup=False)
+        return 130
+    return 0
 
 
 def quiet_simulation_warnings() -> None:
@@ -166,16 +170,22 @@ async def run(options: Options, console: Console | None = None) -> Outcome:
     transcript = Transcript(console, session)
     player = Player(env, bot, session, script, world, transcript)
     transcript.header(options, script)
+    transcript.start(player.progress_state)
+    attached = False
     try:
         await env.start()
+        attached = True
         env.settle_timeout = SETTLE_TIMEOUT
+        player.introduce()
         await player.play()
     finally:
         transcript.stop()
         errors = [f"{type(e).__name__}: {e}" for e in env.errors]
-        if env._started:
-            await env.shutdown()
-        await bot.close()
+        try:
+            if attached:
+                await env.shutdown()
+        finally:
+            await bot.close()  # closes the database: its thread would keep the process alive
     seconds = time.monotonic() - started
     return await write_reports(options, console, player, errors, seconds)
 
@@ -281,9 +291,10 @@ class Transcript:
         )
         if script.cooldown_waits:
             self.print(
-                f"Note: with {len(script.people)} participants at ×{options.speed:g}, "
-                f"{script.cooldown_waits} question(s) wait for their asker's "
-                f"{s.spec.questions.cooldown_seconds} s cooldown."
+                f"Note: with {len(script.people)} participants at ×{options.speed:g}, people "
+                f"ask again before their {s.spec.questions.cooldown_seconds} s cooldown "
+                f"(real time) is over; the demo waits for it: about "
+                f"{_span(script.cooldown_delay)} more."
             )
         self.print("")
 
@@ -293,7 +304,8 @@ class Transcript:
             line.truncate(self.width or WIDTH, overflow="ellipsis")
             self.console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
         else:
-            self.console.print(Text.from_markup(text).plain if markup else text, markup=False)
+            plain = Text.from_markup(text).plain if markup else text
+            self.console.print(Text(plain), soft_wrap=True)
 
     def event(self, clock: str, icon: str, text: str) -> None:
         self.print(f"{clock}  {icon} {_one_line(text)}")
@@ -427,6 +439,7 @@ class Player:
         # fall behind at high speed, their actions still show the moment they belong to)
         assert session.starts_at is not None
         self.stage: datetime = session.starts_at
+        self.playing = False
 
     # -- clocks
 
@@ -442,6 +455,8 @@ class Player:
         return f"{moment.astimezone(self.session.zone):%H:%M}"
 
     def progress_state(self) -> tuple[float, str, str]:
+        if self.session.id not in self.bot.runs:
+            return 0.0, "Starting the simulated Discord", ""
         now = self.session_now()
         start, end = self.session.starts_at, self.session.ends_at
         assert start is not None and end is not None
@@ -457,12 +472,22 @@ class Player:
 
     # -- the play
 
+    def introduce(self) -> None:
+        """Say who is in the simulated server, once the bot is up."""
+        w, names = self.world, self.session.spec.discord
+        channels = " ".join(f"#{c.name}" for c in (w.questions, w.moderation, w.live))
+        self.out.print(
+            f"The bot is up in a simulated server: {channels}; {self.moderator_name} "
+            f"({names.moderator_role}), an organizer ({names.organizer_role}) and "
+            f"{len(w.people)} participants."
+        )
+
     async def play(self) -> None:
-        self.out.start(self.progress_state)
         self.drain()
+        self.playing = True
         for step in self.script.steps:
             await self.until(self.timeline.to_real(step.at))
-            self.stage = step.at
+            self.stage = max(self.stage, step.at)
             late = utcnow() - self.timeline.to_real(step.at)
             self.behind = max(self.behind, late)
             try:
@@ -787,6 +812,8 @@ class Player:
     def show_post(self, message: discord.Message, *, moderators: bool) -> None:
         content = message.content or ""
         due = self.post_time(content, moderators=moderators)  # shown at the time it was due
+        if self.playing and due is not None and due > self.stage:
+            self.stage = due  # what people do next happens after this post
         if content.startswith("**Now answering"):
             self.show_on_screen(message)
             return

@@ -265,6 +265,7 @@ class Script:
     askers: dict[int, int] = field(default_factory=dict)  # question index -> person index
     withdrawn: int | None = None  # the data-file index of the withdrawn question
     cooldown_waits: int = 0  # asks where the player must wait for someone's cooldown
+    cooldown_delay: float = 0.0  # about how many real seconds those waits add in all
 
     def count(self, kind: StepKind) -> int:
         return sum(1 for s in self.steps if s.kind == kind)
@@ -436,4 +437,24 @@ def build_script(
         add(qa.end - timedelta(seconds=30), "answered")
 
     steps.sort(key=lambda s: s.sort_key)
-    return Script(people, questions, steps, askers, withdrawn, waits)
+    delay = _cooldown_delay(steps, rules.cooldown_seconds, speed) if waits else 0.0
+    return Script(people, questions, steps, askers, withdrawn, waits, delay)
+
+
+def _cooldown_delay(steps: list[Step], cooldown: float, speed: float) -> float:
+    """Estimate the real seconds the player spends waiting for cooldowns (everyone keeps order,
+    so a wait delays every later step)."""
+    asks = [s for s in steps if s.kind == "ask"]
+    if not asks:
+        return 0.0
+    origin, shift = asks[0].at, 0.0
+    last: dict[int, float] = {}
+    for step in asks:
+        assert step.person is not None
+        planned = (step.at - origin).total_seconds() / speed + shift
+        ready = last.get(step.person, -math.inf) + cooldown
+        if ready > planned:
+            shift += ready - planned
+            planned = ready
+        last[step.person] = planned
+    return shift
