@@ -279,15 +279,17 @@ class Transcript:
         languages = ", ".join(
             f"{k} {v}" for k, v in Counter(q.lang for q in script.questions).items()
         )
-        self.print(f"[bold]{s.title}[/]", markup=True)
+        self.print(f"[bold]{s.title}[/]", markup=True, wrap=True)
+        when = ""
+        if s.starts_at and s.ends_at:
+            start, end = s.starts_at.astimezone(s.zone), s.ends_at.astimezone(s.zone)
+            when = f" · {start:%d %B %Y, %H:%M}–{end:%H:%M %Z} ({s.zone.key})"
+        self.print(f"{s.spec.event or s.id}{when}", wrap=True)
         self.print(
-            f"{s.spec.event} · {s.spec.date} · {s.zone.key} · rehearsal ×{options.speed:g}: "
-            f"the {total:.0f}-minute program in about {_span(real)}"
-        )
-        self.print(
-            f"{len(script.people)} participants, {len(script.questions)} questions "
-            f"({languages}), seed {options.seed}; moderator "
-            f"{s.spec.moderator.name if s.spec.moderator else 'Moderator'}"
+            f"Rehearsal ×{options.speed:g}: the {total:.0f}-minute program in about "
+            f"{_span(real)} · {len(script.people)} participants · {len(script.questions)} "
+            f"questions ({languages}) · seed {options.seed}",
+            wrap=True,
         )
         if script.cooldown_waits:
             self.print(
@@ -298,8 +300,10 @@ class Transcript:
             )
         self.print("")
 
-    def print(self, text: str, *, markup: bool = False) -> None:
-        if self.live:
+    def print(self, text: str, *, markup: bool = False, wrap: bool = False) -> None:
+        if self.live and wrap:
+            self.console.print(Text.from_markup(text) if markup else Text(text), width=self.width)
+        elif self.live:
             line = Text.from_markup(text) if markup else Text(text)
             line.truncate(self.width or WIDTH, overflow="ellipsis")
             self.console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
@@ -478,8 +482,9 @@ class Player:
         channels = " ".join(f"#{c.name}" for c in (w.questions, w.moderation, w.live))
         self.out.print(
             f"The bot is up in a simulated server: {channels}; {self.moderator_name} "
-            f"({names.moderator_role}), an organizer ({names.organizer_role}) and "
-            f"{len(w.people)} participants."
+            f"({names.moderator_role}), an organizer ({names.organizer_role}), "
+            f"{len(w.people)} participants.",
+            wrap=True,
         )
 
     async def play(self) -> None:
@@ -778,7 +783,8 @@ class Player:
         if not tally.since_line:
             return
         top = " · ".join(f"#{n} ({v})" for n, v in tally.by_number.most_common(3))
-        self.event("👍", f"{tally.since_line} votes (total {tally.total}); most voted: {top}")
+        votes = "1 vote" if tally.since_line == 1 else f"{tally.since_line} votes"
+        self.event("👍", f"{votes} (total {tally.total}); most voted: {top}")
         tally.since_line = 0
 
     def drain(self) -> None:
