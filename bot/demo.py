@@ -1013,7 +1013,9 @@ def print_summary(console: Console, options: Options, player: Player, o: Outcome
     console.print(f"  HTML report:  {o.html}", markup=False, soft_wrap=True)
     console.print(f"  JSON export:  {o.json}", markup=False, soft_wrap=True)
     out.print(
-        f"  Questions {s.questions} · approved {s.approved} · answered {s.answered} · "
+        f"  Questions {s.questions} · approved {s.approved}"
+        + (f" ({s.merged} of them then merged)" if s.merged else "")
+        + f" · answered {s.answered} · "
         f"rejected {s.rejected} · merged {s.merged} · withdrawn {s.withdrawn}"
     )
     out.print(

@@ -176,7 +176,7 @@ def test_two_runs_with_the_same_arguments_end_the_same_way(
     assert "merged into #" in first_out and "rejected (" in first_out
     assert "withdrawn by its asker" in first_out
     assert str(tmp_path / "demo.sqlite3") in first_out and str(report) in first_out
-    assert "Questions 78 · approved" in first_out
+    assert "Questions 78 · approved 74 (4 of them then merged)" in first_out
 
     questions = first["sessions"][0]["questions"]
     states = Counter(q["state"] for q in questions)
