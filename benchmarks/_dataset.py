@@ -146,7 +146,7 @@ async def build(
         labels = [lab.id for lab in session.spec.labels]
 
         # ---- questions (in memory first: states decide events, votes, merges)
-        q_rows: list[tuple[object, ...]] = []
+        q_rows: list[list[object]] = []
         e_rows: list[tuple[object, ...]] = []
         co_rows: list[tuple[object, ...]] = []
         states: dict[str, int] = {}
@@ -243,16 +243,16 @@ async def build(
 
         # ---- votes: a heavy tail over the votable questions, never by the question's author
         counts = _vote_counts(rng, votable, votes, cap=voters - 1)
-        v_rows: list[tuple[int, int, str]] = []
+        v_rows: list[tuple[object, ...]] = []
         for qid in sorted(counts):
             k = counts[qid]
             if k == 0:
                 continue
-            stamp = q_rows[qid - 1][12]  # the question's updated_at text
+            stamp = str(q_rows[qid - 1][12])  # the question's updated_at text
             chosen = rng.sample(range(voters), k + 1)
             author = authors[qid]
             picked = [PARTICIPANT_BASE + v for v in chosen if PARTICIPANT_BASE + v != author][:k]
-            v_rows.extend((qid, voter, stamp) for voter in sorted(picked))  # type: ignore[misc]
+            v_rows.extend((qid, voter, stamp) for voter in sorted(picked))
             q_rows[qid - 1][15] = k
 
         # ---- load, in chunks, through the product's writer (BENCHMARK SET-UP SQL)
@@ -260,7 +260,9 @@ async def build(
             for start in range(0, len(rows), CHUNK):
                 part = rows[start : start + CHUNK]
 
-                async def load(conn: aiosqlite.Connection, part: list = part) -> None:  # type: ignore[type-arg]
+                async def load(
+                    conn: aiosqlite.Connection, part: list[tuple[object, ...]] = part
+                ) -> None:
                     await conn.executemany(sql, part)
 
                 await db.write(load)
@@ -278,7 +280,7 @@ async def build(
         )
         await insert(
             "INSERT INTO votes (question_id, voter_id, at) VALUES (?, ?, ?)",
-            v_rows,  # type: ignore[arg-type]
+            v_rows,
         )
         await insert(
             "INSERT OR IGNORE INTO co_askers (question_id, user_id, anonymous, from_question_id) "
@@ -334,7 +336,7 @@ async def build_or_reuse(
             states=info["states"],
             participants=info["participants"],
             voters=info["voters"],
-            approved=[tuple(x) for x in info["approved"]],  # type: ignore[misc]
+            approved=[(int(a), int(b)) for a, b in info["approved"]],
             seconds=0.0,
         )
     data = await build(pristine, questions, votes, seed=seed)

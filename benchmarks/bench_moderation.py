@@ -109,7 +109,7 @@ async def bench(data: Dataset, ops: int, warmup: int, seed: int) -> dict[str, li
             )
             return int(next(iter(rows))[0])
 
-        mismatched = await db.read(consistent)  # type: ignore[arg-type]
+        mismatched = await db.read(consistent)
         if mismatched:
             raise SystemExit(f"BUG: {mismatched} questions' vote counts differ from their votes")
         print(f"commits: {db.commits}; vote counts consistent after the run")

@@ -76,7 +76,7 @@ def run_child(path: Path, fmt: str, trace: bool) -> dict[str, float]:
     )
     if proc.returncode != 0:
         raise SystemExit(f"render of {fmt} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:

@@ -161,7 +161,7 @@ async def main() -> int:
             continue
         at = sent.get(record.message_id or -1)
         send_ms = (at - record.due_at).total_seconds() * 1000 if at else float("nan")
-        db_ms = (record.posted_at - record.due_at).total_seconds() * 1000  # type: ignore[operator]
+        db_ms = (record.posted_at - record.due_at).total_seconds() * 1000
         if at:
             late_send.append(send_ms)
         late_db.append(db_ms)
