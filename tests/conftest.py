@@ -53,8 +53,15 @@ def config_path() -> Path:
 
 
 @pytest.fixture
-def make_bot(config_path: Path, db_path: Path, clock: Clock) -> Callable[..., QABot]:
-    """Build bots the way production does, all sharing one database and clock."""
+async def make_bot(
+    config_path: Path, db_path: Path, clock: Clock
+) -> AsyncIterator[Callable[..., QABot]]:
+    """Build bots the way production does, all sharing one database and clock.
+
+    Every bot made is closed at the end of the test (SimCord's shutdown does not call close()),
+    so no database thread or scheduler outlives it.
+    """
+    made: list[QABot] = []
 
     def make(**overrides: Any) -> QABot:
         options: dict[str, Any] = {
@@ -64,9 +71,14 @@ def make_bot(config_path: Path, db_path: Path, clock: Clock) -> Callable[..., QA
             "clock": clock,
         }
         options.update(overrides)
-        return create_bot(**options)
+        bot = create_bot(**options)
+        made.append(bot)
+        return bot
 
-    return make
+    yield make
+    for bot in made:
+        if not bot.is_closed() or bot.db.is_open:
+            await bot.close()
 
 
 @dataclass
@@ -101,6 +113,16 @@ class World:
 async def env(make_bot: Callable[..., QABot]) -> AsyncIterator[simcord.Env]:
     """An environment around a fresh bot, not yet started (the `world` fixture starts it)."""
     environment = simcord.Env(make_bot())
+    original_restart = environment.restart_bot
+
+    async def restart_bot(bot: discord.Client | None = None) -> None:
+        """Restart as production does: the old process's resources are gone first."""
+        old = environment.bot
+        await original_restart(bot)
+        if bot is not None and bot is not old:
+            await old.close()
+
+    environment.restart_bot = restart_bot  # type: ignore[method-assign]
     yield environment
     if environment._started:
         await environment.shutdown()
