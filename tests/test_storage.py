@@ -168,3 +168,43 @@ async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
     await db.close()
     with pytest.raises(DatabaseError, match="closed"):
         await db.write(lambda c: insert(c, "late"))
+
+
+async def test_state_counts_follow_every_change(tmp_path: Path) -> None:
+    from bot.storage import repository as repo
+
+    db = Database(tmp_path / "counts.sqlite3")
+    await db.open()
+
+    async def setup(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "INSERT INTO sessions (id, title, timezone, spec, first_seen) "
+            "VALUES ('s', 't', 'UTC', '{}', 'x')"
+        )
+        await conn.execute(
+            "INSERT INTO runs (id, session_id, kind, created_at) VALUES (1, 's', 'real', 'x')"
+        )
+        for number, state in enumerate(["pending", "pending", "approved", "answered"], 1):
+            await conn.execute(
+                "INSERT INTO questions (run_id, number, author_id, anonymous, text, state, "
+                "asked_at, updated_at) VALUES (1, ?, 7, 0, 'q', ?, 'x', 'x')",
+                (number, state),
+            )
+        await conn.execute("UPDATE questions SET state = 'approved' WHERE number = 1")
+        await conn.execute("UPDATE questions SET text = 'edited' WHERE number = 2")
+        await conn.execute("DELETE FROM questions WHERE number = 4")
+
+    async def truth(conn: aiosqlite.Connection) -> dict[str, int]:
+        rows = await conn.execute_fetchall(
+            "SELECT state, COUNT(*) FROM questions WHERE run_id = 1 GROUP BY state"
+        )
+        return {state: n for state, n in rows}
+
+    try:
+        await db.write(setup)
+        counts = await db.read(lambda conn: repo.state_counts(conn, 1))
+        expected = await db.read(truth)
+        assert {k: v for k, v in counts.items() if v} == expected == {"pending": 1, "approved": 2}
+        assert counts["answered"] == 0 and set(counts) == set(repo.STATES)
+    finally:
+        await db.close()

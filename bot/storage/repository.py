@@ -155,7 +155,7 @@ async def state_counts(conn: aiosqlite.Connection, run_id: int) -> dict[str, int
     """Return how many questions of the run are in each state (every state present)."""
     counts = dict.fromkeys(STATES, 0)
     async with conn.execute(
-        "SELECT state, COUNT(*) FROM questions WHERE run_id = ? GROUP BY state", (run_id,)
+        "SELECT state, n FROM question_counts WHERE run_id = ?", (run_id,)
     ) as cur:
         for state, count in await cur.fetchall():
             counts[state] = count
