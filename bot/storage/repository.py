@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import aiosqlite
@@ -11,6 +11,7 @@ import aiosqlite
 from bot.timeutil import from_db, to_db
 
 RunKind = Literal["real", "rehearsal"]
+REHEARSAL_LEAD = timedelta(seconds=1)
 STATES = ("pending", "approved", "rejected", "withdrawn", "live", "answered", "dismissed", "merged")
 
 
@@ -89,7 +90,11 @@ async def real_run(conn: aiosqlite.Connection, session_id: str, now: datetime) -
 async def rehearsal_run(
     conn: aiosqlite.Connection, session_id: str, speed: float, now: datetime
 ) -> Run:
-    """Return the session's unfinished rehearsal at `speed`, or start a new one anchored at now."""
+    """Return the session's unfinished rehearsal at `speed`, or start a new one.
+
+    A new rehearsal's first segment starts REHEARSAL_LEAD after now: the run is made while the
+    bot starts, and the lead lets it finish connecting so the first post is on time.
+    """
     async with conn.execute(
         "SELECT * FROM runs WHERE session_id = ? AND kind = 'rehearsal' AND ended_at IS NULL "
         "AND speed = ? ORDER BY id DESC LIMIT 1",
@@ -98,10 +103,11 @@ async def rehearsal_run(
         row = await cur.fetchone()
     if row is not None:
         return _run(row)
+    anchor = now + REHEARSAL_LEAD
     cur = await conn.execute(
         "INSERT INTO runs (session_id, kind, created_at, anchor_at, speed) "
         "VALUES (?, 'rehearsal', ?, ?, ?)",
-        (session_id, to_db(now), to_db(now), speed),
+        (session_id, to_db(now), to_db(anchor), speed),
     )
     run = await get_run(conn, int(cur.lastrowid or 0))
     assert run is not None
