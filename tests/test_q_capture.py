@@ -1,0 +1,71 @@
+"""A session that captures chat: plain messages in the questions channel become questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GSEF, Clock
+from tests.q_world import QA, field, qa_fixture, said  # noqa: F401
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """The GSEF session with chat capture on and anonymous questions off."""
+    text = GSEF.read_text(encoding="utf-8")
+    text = text.replace("chat_capture = false", "chat_capture = true")
+    text = text.replace("anonymous_allowed = true", "anonymous_allowed = false")
+    assert "chat_capture = true" in text and "anonymous_allowed = false" in text
+    path = tmp_path / "gsef-chat.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_a_chat_message_becomes_a_question(qa: QA) -> None:
+    w = qa.world
+    assert w.bot.intents.message_content
+    message = await w.alice.send(w.questions, "What role for local government?")
+    stored = qa.rows("SELECT number, text, source, source_message_id, state FROM questions")
+    assert stored == [(1, "What role for local government?", "chat", message.id, "pending")]
+    reacted = w.env.backend.messages[w.questions.id][message.id]
+    assert "✅" in str(reacted.reactions)
+    assert field(qa.card(1), "Asked by") == "alice"
+
+
+async def test_a_refused_chat_message_gets_a_short_reply_that_pings_no_one(
+    qa: QA, clock: Clock
+) -> None:
+    w = qa.world
+    await w.alice.send(w.questions, "First?")
+    second = await w.alice.send(w.questions, "Second, right away?")
+    replies = [m for m in w.questions.history() if m.author.bot and m.reference]
+    assert len(replies) == 1
+    assert replies[0].reference is not None and replies[0].reference.message_id == second.id
+    assert "wait" in replies[0].content
+    request = [
+        r
+        for r in w.env.http_requests
+        if isinstance(r.json, dict) and r.json.get("message_reference")
+    ][-1]
+    assert request.json is not None
+    assert request.json["allowed_mentions"]["parse"] == []
+    assert request.json["allowed_mentions"].get("replied_user") is False
+    assert qa.rows("SELECT COUNT(*) FROM questions") == [(1,)]
+
+
+async def test_messages_elsewhere_and_from_bots_are_ignored(qa: QA) -> None:
+    w = qa.world
+    await w.alice.send(w.general, "Just chatting")
+    assert qa.rows("SELECT COUNT(*) FROM questions") == [(0,)]
+    # the bot's own posts in the questions channel never become questions
+    await w.mod.slash(w.moderation, "qa open")
+    await qa.ask(w.bob, "By slash?")
+    await w.mod.slash(w.moderation, "qa approve", number=1)
+    assert qa.rows("SELECT COUNT(*) FROM questions") == [(1,)]
+
+
+async def test_anonymity_not_allowed_is_refused(qa: QA) -> None:
+    result = await qa.ask(qa.world.alice, "Can I hide?", anonymous=True)
+    assert result.ephemeral and "anonymous" in said(result)
+    assert qa.rows("SELECT COUNT(*) FROM questions") == [(0,)]
