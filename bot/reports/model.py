@@ -365,10 +365,15 @@ async def load_run(conn: aiosqlite.Connection, row: aiosqlite.Row) -> RunReport:
 
 
 async def load_report(
-    conn: aiosqlite.Connection, *, session: str | None = None, run_kind: str = "real"
+    conn: aiosqlite.Connection,
+    *,
+    session: str | None = None,
+    run_kind: str = "real",
+    run_id: int | None = None,
 ) -> Report:
-    """Load every run of `run_kind` (of one session, if given) from an open connection."""
-    rows = await report_repo.runs(conn, session, run_kind)
+    """Load every run of `run_kind` (of one session, or only run `run_id`, if given) from an
+    open connection."""
+    rows = await report_repo.runs(conn, session, run_kind, run_id)
     return Report(
         generated_at=utcnow(),
         runs=tuple([await load_run(conn, row) for row in rows]),

@@ -6,9 +6,10 @@ import aiosqlite
 
 
 async def runs(
-    conn: aiosqlite.Connection, session_id: str | None, kind: str
+    conn: aiosqlite.Connection, session_id: str | None, kind: str, run_id: int | None = None
 ) -> list[aiosqlite.Row]:
-    """Return the runs of a kind (optionally of one session) with their session's stored file."""
+    """Return the runs of a kind (optionally of one session, or just one run) with their
+    session's stored file."""
     sql = (
         "SELECT r.*, s.title AS session_title, s.timezone AS session_timezone, s.spec AS spec "
         "FROM runs r JOIN sessions s ON s.id = r.session_id WHERE r.kind = ?"
@@ -17,6 +18,9 @@ async def runs(
     if session_id is not None:
         sql += " AND r.session_id = ?"
         params.append(session_id)
+    if run_id is not None:
+        sql += " AND r.id = ?"
+        params.append(run_id)
     sql += " ORDER BY r.session_id, r.id"
     return list(await conn.execute_fetchall(sql, params))
 
