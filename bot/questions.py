@@ -231,6 +231,9 @@ class QuestionService:
     db: Database
     clock: Callable[[], datetime]
     intake: IntakeBatcher = field(default_factory=IntakeBatcher)
+    _windows: dict[tuple[str, Run], tuple[bool, datetime | None, datetime | None]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def for_db(cls, db: Database, clock: Callable[[], datetime]) -> QuestionService:
@@ -274,9 +277,8 @@ class QuestionService:
             raise Refusal(
                 "That speaker is not in this session; pick one from the list, or leave it empty."
             )
-        timeline = Timeline(session, run)
-        if not timeline.intake_open(now):
-            raise Refusal(_closed_message(timeline, now))
+        if not self._intake_open(session, run, now):
+            raise Refusal(_closed_message(Timeline(session, run), now))
         request = IntakeRequest(
             session_id=session.id,
             run_id=run.id,
@@ -293,6 +295,24 @@ class QuestionService:
             max_waiting=rules.max_pending_per_user,
         )
         return await self.db.write_batched(self.intake, request)
+
+    def _intake_open(self, session: Session, run: Run, now: datetime) -> bool:
+        """Timeline.intake_open(now), with the run's window worked out once per run version."""
+        key = (session.id, run)
+        window = self._windows.get(key)
+        if window is None:
+            timeline = Timeline(session, run)
+            if run.intake_override is not None:
+                window = (run.intake_override == "open", None, None)
+            else:
+                window = (False, timeline.intake_opens_at(), timeline.intake_closes_at())
+            if len(self._windows) > 64:
+                self._windows.clear()
+            self._windows[key] = window
+        forced, opens, closes = window
+        if run.intake_override is not None:
+            return forced
+        return opens is not None and closes is not None and opens <= now < closes
 
     # ------------------------------------------------------------------- reads
 
@@ -712,12 +732,11 @@ class QuestionService:
 def _closed_message(timeline: Timeline, now: datetime) -> str:
     if timeline.run.intake_override == "closed":
         return "Questions are closed right now; a moderator closed intake. Try again when it opens."
-    opens, closes = timeline.session.intake_window
-    if opens is not None and now < timeline.to_real(opens):
-        when = discord_timestamp(timeline.to_real(opens), "R")
+    opens, closes = timeline.intake_opens_at(), timeline.intake_closes_at()
+    if opens is not None and now < opens:
+        when = discord_timestamp(opens, "R")
         return f"Questions are not open yet; they open {when}. Ask again then."
-
-    if closes is not None and now >= timeline.to_real(closes):
+    if closes is not None and now >= closes:
         return "Questions for this session are closed; thank you for taking part."
     return "Questions are closed right now; ask again when a moderator opens them."
 

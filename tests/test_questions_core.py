@@ -412,3 +412,23 @@ async def test_block_author_rejects_and_blocks_without_naming(core: Core) -> Non
     assert await core.service.is_blocked(core.session.id, 77)
     with pytest.raises(Refusal, match="rejected by mona"):
         await core.service.block_author(q.id, core.session.id, *MOD2)
+
+
+async def test_intake_window_agrees_with_the_timeline(core: Core) -> None:
+    from datetime import timedelta
+
+    from bot.program import Timeline
+
+    start = core.clock() - timedelta(hours=2)
+    runs = [
+        core.run,
+        replace(core.run, delay_seconds=600),
+        replace(core.run, delay_seconds=-600),
+        replace(core.run, intake_override="open"),
+        replace(core.run, intake_override="closed"),
+    ]
+    for run in runs:
+        timeline = Timeline(core.session, run)
+        for minutes in range(0, 240, 7):
+            now = start + timedelta(minutes=minutes)
+            assert core.service._intake_open(core.session, run, now) == timeline.intake_open(now)
