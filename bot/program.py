@@ -259,6 +259,8 @@ def check_delay(
         raise Refusal(
             "Give a number of minutes other than 0 (negative to bring the program forward)."
         )
+    if not timeline.session.slots:
+        raise Refusal("This session has no program, so there is nothing to delay.")
     moving = unstarted_segments(plan_posts(timeline), done, now)
     if not moving:
         raise Refusal("Every segment has already started: there is nothing left to delay.")

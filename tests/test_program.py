@@ -298,6 +298,12 @@ def test_delays_that_cannot_apply_are_refused(gsef: Session) -> None:
     assert check_delay(timeline, done, now, -3 * 60)[0].segment_id == "presentation-2"
 
 
+def test_a_session_without_program_has_nothing_to_delay() -> None:
+    session = load_session(GSEF.parent / "asec-open-space-2021.toml")
+    with pytest.raises(Refusal, match="no program"):
+        check_delay(Timeline(session, real_run()), set(), T0, 300)
+
+
 def test_intake_follows_the_window_delays_and_overrides(gsef: Session) -> None:
     timeline = Timeline(gsef, real_run())
     assert not timeline.intake_open(at(17, 59))

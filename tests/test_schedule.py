@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import discord
@@ -146,6 +147,14 @@ async def wait_until(env: simcord.Env, done: Callable[[], bool], within: float =
         assert time.monotonic() < deadline, "timed out waiting for the schedule"
         await asyncio.sleep(0.05)
     await env.settle()
+
+
+def answer(result: Any) -> str:
+    """The text a command's user sees: its response, or its first follow-up after a defer."""
+    if result.followups:
+        return str(result.followups[0].content)
+    assert result.response is not None
+    return str(result.response.content)
 
 
 def texts(channel: simcord.ChannelHandle) -> list[str]:
@@ -287,6 +296,11 @@ async def test_a_rehearsal_plays_the_whole_program_once_in_order(
     assert max(lateness) < 0.5
     # played to its end: the next --rehearse starts a fresh rehearsal
     assert bot.runs[GSEF_ID].ended_at is not None
+    # a rehearsal's posts belong to its own run, never to the real session's
+    assert posts(db_path) == recorded and {r["run_id"] for r in recorded.values()} == {run.id}
+    with sqlite3.connect(db_path) as conn:
+        kinds = conn.execute("SELECT kind FROM runs").fetchall()
+    assert kinds == [("rehearsal",)]
 
 
 RESTART_SPEED = 960.0  # the program lasts 5.6 s: longer than SimCord's 5 s start-up settle
@@ -370,7 +384,7 @@ async def test_posts_missed_while_down_are_late_or_skipped(
 async def test_program_shows_the_agenda_with_the_live_segment(world: World) -> None:
     result = await world.alice.slash(world.questions, "program")
     assert result.ephemeral
-    text = result.response.content
+    text = answer(result)
     session = world.bot.sessions[GSEF_ID]
     for slot in session.slots:
         assert ts(slot.start) in text
@@ -379,14 +393,14 @@ async def test_program_shows_the_agenda_with_the_live_segment(world: World) -> N
     assert text.count("✓ ") == 8
     assert "Rehearsal" not in text
     elsewhere = await world.bob.slash(world.general, "program")  # the bot's one session
-    assert elsewhere.ephemeral and "← now" in elsewhere.response.content
+    assert elsewhere.ephemeral and "← now" in answer(elsewhere)
 
 
 @pytest.mark.parametrize("speed", [None])
 async def test_schedule_status_shows_the_next_posts(world: World) -> None:
     result = await world.alice.slash(world.questions, "schedule status")
     assert result.ephemeral
-    text = result.response.content
+    text = answer(result)
     assert "Delay: none" in text
     assert "Questions: open (by schedule)" in text
     lines = text.splitlines()
@@ -408,12 +422,9 @@ async def test_a_delay_shifts_the_segments_not_started_and_survives_a_restart(
     await world.env.settle()
     base = {p.key: p.due for p in plan_posts(bot.timeline(GSEF_ID))}
     refused = await world.alice.slash(world.questions, "schedule delay", minutes=10)
-    assert refused.ephemeral and "Only moderators" in (
-        refused.response.content if refused.response else refused.followups[0].content
-    )
+    assert refused.ephemeral and "Only moderators" in (answer(refused))
     result = await world.mod.slash(world.moderation, "schedule delay", minutes=10)
-    answer = result.followups[0].content if result.followups else result.response.content
-    assert result.ephemeral and "Delay of +10 min applied to 9 segment(s)" in answer
+    assert result.ephemeral and "Delay of +10 min applied to 9 segment(s)" in answer(result)
     started = set(posts(db_path, run.id))
     assert started == {"segment:connection-check", "intake:open"}
 
@@ -436,7 +447,7 @@ async def test_a_delay_shifts_the_segments_not_started_and_survives_a_restart(
     assert len(notices) == 1
     for slot in bot.sessions[GSEF_ID].slots[1:]:
         assert f"{ts(base['segment:' + slot.id] + shift)} {slot.segment.title[:60]}" in notices[0]
-    agenda = (await world.alice.slash(world.questions, "program")).response.content
+    agenda = answer(await world.alice.slash(world.questions, "program"))
     # the running segment keeps its start and lasts until the shifted next one
     running = base["segment:connection-check"]
     until = base["segment:moderator-introduction"] + shift
@@ -446,7 +457,7 @@ async def test_a_delay_shifts_the_segments_not_started_and_survives_a_restart(
     await world.env.restart_bot(make_bot(rehearse=5.0, clock=utcnow))
     assert world.bot.runs[GSEF_ID].delay_seconds == 600
     check_jobs(world.bot)
-    status = (await world.mod.slash(world.questions, "schedule status")).response.content
+    status = answer(await world.mod.slash(world.questions, "schedule status"))
     assert "Delay: +10 min" in status
     assert posts(db_path, run.id)["segment:connection-check"]["due_at"] == to_db(
         base["segment:connection-check"]
