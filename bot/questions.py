@@ -122,6 +122,8 @@ class IntakeBatcher:
         for index, item in enumerate(items):
             by_run.setdefault(item.run_id, []).append(index)
         next_id = await qrepo.last_question_id(conn) + 1
+        stamp_of: datetime | None = None
+        stamp = ""
         question_rows: list[qrepo.QuestionRow] = []
         event_rows: list[qrepo.EventRow] = []
         for run_id, indexes in by_run.items():
@@ -142,7 +144,8 @@ class IntakeBatcher:
                     results[i] = refusal
                     continue
                 number += 1
-                stamp = to_db(item.now)
+                if item.now is not stamp_of:  # a burst shares one clock reading: format it once
+                    stamp_of, stamp = item.now, to_db(item.now)
                 question_rows.append(
                     (
                         next_id,

@@ -19,7 +19,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -50,13 +50,12 @@ class Batcher(Protocol[P, R]):
         ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job(Generic[T]):
     future: asyncio.Future[T]
     fn: Callable[[aiosqlite.Connection], Awaitable[T]] | None = None
     batcher: Batcher[Any, T] | None = None
     item: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def migrations() -> list[tuple[int, str, str]]:
