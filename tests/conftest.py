@@ -168,4 +168,28 @@ async def world(env: simcord.Env) -> World:
         org=member("olga", organizer_role),
     )
     await env.start()
+    grant_bot_access(env, moderation)
+    await env.settle()
     return w
+
+
+def grant_bot_access(env: simcord.Env, channel: simcord.ChannelHandle) -> None:
+    """Let the bot into a private channel, as a server admin does when adding it."""
+    from simcord.backend.models.channel import Overwrite
+    from simcord.enums import OverwriteType
+
+    backend = env.backend
+    stored = backend.get_channel(channel.id)
+    if any(o.target_id == backend.bot_user.id for o in stored.overwrites):
+        return
+    allow = discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        embed_links=True,
+        read_message_history=True,
+        add_reactions=True,
+    )
+    overwrite = Overwrite(
+        target_id=backend.bot_user.id, type=OverwriteType.MEMBER, allow=allow.value, deny=0
+    )
+    backend.edit_channel(stored.id, {}, overwrites=[*stored.overwrites, overwrite])
