@@ -178,18 +178,22 @@ def intake_close_message(timeline: Timeline) -> str:
     return _fit(_lines(timeline, "🔒 **Questions are closed.** Thank you for your questions!"))
 
 
+PASSED_REVIEW = ("approved", "live", "answered", "dismissed", "merged")
+
+
 def summary_message(
     timeline: Timeline, closed_at: datetime, counts: Mapping[str, int], override: str | None
 ) -> str:
     """The moderators' summary at the close of intake.
 
-    Asked: every question of the run. Approved: every question that passed moderation and was not
-    removed since (approved, live or answered). Still unanswered: approved or live.
+    Asked: every question of the run. Approved: every question that passed review (approved,
+    live, answered, dismissed or merged into another), as in the report. Still unanswered:
+    approved or live.
     """
     asked = sum(counts.values())
     answered = counts.get("answered", 0)
     unanswered = counts.get("approved", 0) + counts.get("live", 0)
-    approved = unanswered + answered
+    approved = sum(counts.get(state, 0) for state in PASSED_REVIEW)
     lines = _lines(
         timeline,
         f"📋 **Q&A summary**, intake closed on schedule at {_t(closed_at)}:",
