@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import Refusal
-from bot.reports import renderer
+from bot.reports import gc_paused, renderer
 from bot.reports.model import load_report
 from cogs._common import qabot, require_organizer, session_of
 from cogs.errors import answering
@@ -47,10 +47,11 @@ async def _export(interaction: discord.Interaction, format: Format = "html") -> 
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = qabot(interaction)
         run = bot.runs[session.id]
-        report = await bot.db.read(
-            lambda conn: load_report(conn, session=session.id, run_kind=run.kind, run_id=run.id)
-        )
-        data = await asyncio.to_thread(renderer(format), report)
+        with gc_paused():
+            report = await bot.db.read(
+                lambda conn: load_report(conn, session=session.id, run_kind=run.kind, run_id=run.id)
+            )
+            data = await asyncio.to_thread(renderer(format), report)
         name = f"{session.id}-{'rehearsal' if run.is_rehearsal else 'qa'}-report.{format}"
         limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
         if len(data) > limit:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import aiosqlite
 
 
@@ -30,11 +32,44 @@ async def session_ids(conn: aiosqlite.Connection) -> list[str]:
     return [row[0] for row in await conn.execute_fetchall("SELECT id FROM sessions ORDER BY id")]
 
 
+QUESTION_COLUMNS = (
+    "id",
+    "number",
+    "text",
+    "state",
+    "votes",
+    "anonymous",
+    "author_id",
+    "author_name",
+    "speaker_id",
+    "label_id",
+    "source",
+    "asked_at",
+    "answered_at",
+    "merged_into_number",
+)
+EVENT_COLUMNS = (
+    "question_id",
+    "action",
+    "actor_id",
+    "actor_name",
+    "at",
+    "reason",
+    "from_state",
+    "to_state",
+    "detail",
+)
+CHUNK = 5000
+
+
 async def questions(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
-    """Return the run's questions in number order, with the number each was merged into."""
+    """Return the run's questions in number order, with the number each was merged into;
+    columns (by position) as in QUESTION_COLUMNS."""
     return list(
         await conn.execute_fetchall(
-            "SELECT q.*, m.number AS merged_into_number FROM questions q "
+            "SELECT q.id, q.number, q.text, q.state, q.votes, q.anonymous, q.author_id, "
+            "q.author_name, q.speaker_id, q.label_id, q.source, q.asked_at, q.answered_at, "
+            "m.number AS merged_into_number FROM questions q "
             "LEFT JOIN questions m ON m.id = q.merged_into "
             "WHERE q.run_id = ? ORDER BY q.number",
             (run_id,),
@@ -42,15 +77,19 @@ async def questions(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.R
     )
 
 
-async def events(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
-    """Return every event of the run's questions, in the order they happened."""
-    return list(
-        await conn.execute_fetchall(
-            "SELECT e.* FROM question_events e JOIN questions q ON q.id = e.question_id "
-            "WHERE q.run_id = ? ORDER BY e.id",
-            (run_id,),
-        )
-    )
+async def events(conn: aiosqlite.Connection, run_id: int) -> AsyncIterator[list[aiosqlite.Row]]:
+    """Yield every event of the run's questions in chunks: question by question (in number
+    order), each question's events in the order they happened; columns (by position) as in
+    EVENT_COLUMNS. The order follows the indexes, so SQLite needs no sort."""
+    async with conn.execute(
+        "SELECT e.question_id, e.action, e.actor_id, e.actor_name, e.at, e.reason, "
+        "e.from_state, e.to_state, e.detail "
+        "FROM question_events e JOIN questions q ON q.id = e.question_id "
+        "WHERE q.run_id = ? ORDER BY q.number, e.id",
+        (run_id,),
+    ) as cursor:
+        while rows := list(await cursor.fetchmany(CHUNK)):
+            yield rows
 
 
 async def co_askers(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
