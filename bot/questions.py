@@ -725,6 +725,25 @@ class QuestionService:
     async def set_card_message(self, question_id: int, message_id: int) -> None:
         await self.db.write(lambda conn: qrepo.set_card_message(conn, question_id, message_id))
 
+    async def set_card_messages(self, question_ids: list[int], message_id: int) -> None:
+        """One digest card stands for the card of each of these questions."""
+        await self.db.write(lambda conn: qrepo.set_card_messages(conn, question_ids, message_id))
+
+    async def by_ids(self, question_ids: list[int]) -> list[Question]:
+        """Return these questions as stored now, oldest first."""
+        return await self.db.read(lambda conn: qrepo.by_ids(conn, question_ids))
+
+    async def undelivered(self, run_id: int) -> list[Question]:
+        """Return the run's questions still missing their card or vote message."""
+        return await self.db.read(lambda conn: qrepo.undelivered(conn, run_id))
+
+    async def card_is_shared(self, q: Question) -> bool:
+        """Say whether the question's card is a digest card shared with other questions."""
+        message_id = q.card_message_id
+        if message_id is None:
+            return False
+        return await self.db.read(lambda conn: qrepo.card_is_shared(conn, q.id, message_id))
+
     async def set_vote_message(self, question_id: int, message_id: int) -> None:
         await self.db.write(lambda conn: qrepo.set_vote_message(conn, question_id, message_id))
 

@@ -1,8 +1,9 @@
 """What the question cogs share: the service, how questions look, and keeping messages in step.
 
-Messages follow the stored question: a moderation card for every question, a public vote message
-while it is approved or live. If Discord refuses a post, the question stays stored with its
-message id NULL (so a later pass can find and retry it) and the failure is logged.
+Messages follow the stored question: a moderation card for every question (or a line in a digest
+card when many arrive at once), a public vote message while it is approved or live. New messages
+are posted by the delivery cog (cogs/delivery.py): if Discord refuses a post, the question stays
+stored with its message id NULL and the periodic delivery pass posts it once the channel works.
 """
 
 from __future__ import annotations
@@ -150,42 +151,17 @@ def vote_view(q: Question) -> discord.ui.View | None:
     return make(q)
 
 
-async def post_card(bot: QABot, guild: discord.Guild, session: Session, q: Question) -> None:
-    """Post a new question's card in the moderation channel and remember its id."""
-    channel = find_channel(guild, session, "moderation")
-    if channel is None:
-        log.warning("session %s: no moderation channel for card of #%d", session.id, q.number)
-        return
-    try:
-        view = card_view(q)
-        embed = card_embed(session, q)
-        message = await (
-            channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
-        )
-    except discord.HTTPException:
-        log.exception("session %s: posting the card of #%d failed", session.id, q.number)
-        return
-    await service(bot).set_card_message(q.id, message.id)
+async def deliver(bot: QABot, session: Session, *question_ids: int) -> None:
+    """Post what these questions still lack (card, vote message), paced; failures are kept for
+    the periodic retry (cogs/delivery.py)."""
+    from cogs._delivery import delivery
 
-
-async def post_vote_message(
-    bot: QABot, guild: discord.Guild, session: Session, q: Question
-) -> None:
-    """Post an approved question in the questions channel with its vote button."""
-    channel = find_channel(guild, session, "questions")
-    if channel is None:
-        log.warning("session %s: no questions channel for #%d", session.id, q.number)
+    cog = delivery(bot)
+    if cog is None:
+        log.warning("session %s: delivery is not loaded; messages wait", session.id)
         return
-    try:
-        view = vote_view(q)
-        embed = vote_embed(session, q)
-        message = await (
-            channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
-        )
-    except discord.HTTPException:
-        log.exception("session %s: posting the vote message of #%d failed", session.id, q.number)
-        return
-    await service(bot).set_vote_message(q.id, message.id)
+    cog.note(session.id, *question_ids)
+    await cog.deliver(session)
 
 
 async def _edit(
@@ -215,7 +191,8 @@ async def refresh(
 
     An approved question without a vote message gets one now.
     """
-    if card and q.card_message_id is not None:
+    if card and q.card_message_id is not None and not await service(bot).card_is_shared(q):
+        # a digest card (shared by several questions) stays as posted
         await _edit(
             find_channel(guild, session, "moderation"),
             q.card_message_id,
@@ -230,11 +207,9 @@ async def refresh(
             vote_view(q),
         )
     elif q.state in ("approved", "live"):
-        await post_vote_message(bot, guild, session, q)
+        await deliver(bot, session, q.id)
 
 
 async def announce_new(bot: QABot, guild: discord.Guild, session: Session, q: Question) -> None:
     """After a question is stored: its card, and its vote message if it starts approved."""
-    await post_card(bot, guild, session, q)
-    if q.state == "approved":
-        await post_vote_message(bot, guild, session, q)
+    await deliver(bot, session, q.id)

@@ -20,7 +20,7 @@ from bot.questions import Question
 from bot.sessions import Session
 from bot.storage import repository as repo
 from cogs import _qa
-from cogs._common import find_channel, qabot, reply, require_moderator, session_of, shown
+from cogs._common import qabot, reply, require_moderator, session_of, shown
 from cogs.errors import answering
 
 if TYPE_CHECKING:
@@ -141,15 +141,20 @@ class ModerationButton(
 
 
 async def post_live(ctx: Context, q: Question) -> None:
-    """Announce the question being answered in the live channel."""
-    channel = find_channel(ctx.guild, ctx.session, "live")
-    if channel is None:
-        log.warning("session %s: no live channel for #%d", ctx.session.id, q.number)
+    """Announce the question being answered in the live channel; if that fails, tell the
+    moderator (the announcement is retried while the question is live)."""
+    from cogs._delivery import delivery
+
+    cog = delivery(ctx.bot)
+    if cog is None:
         return
-    try:
-        await channel.send(f"**Now answering #{q.number}**", embed=_qa.live_embed(ctx.session, q))
-    except discord.HTTPException:
-        log.exception("session %s: announcing #%d failed", ctx.session.id, q.number)
+    error = await cog.announce_live(ctx.session, q)
+    if error is not None:
+        await reply(
+            ctx.interaction,
+            f"The live channel announcement of #{q.number} could not be posted ({error}); "
+            "the bot retries it while the question is live.",
+        )
 
 
 async def _speaker_choices(

@@ -171,6 +171,40 @@ async def by_author(conn: aiosqlite.Connection, run_id: int, author_id: int) -> 
     return [_question(r) for r in rows]
 
 
+async def by_ids(conn: aiosqlite.Connection, question_ids: Sequence[int]) -> list[Question]:
+    """Return the questions with these ids, oldest (lowest id) first."""
+    found: list[Question] = []
+    for chunk in _chunks(sorted(set(question_ids))):
+        marks = ",".join("?" * len(chunk))
+        rows = await conn.execute_fetchall(
+            f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.id IN ({marks}) ORDER BY q.id",
+            list(chunk),
+        )
+        found.extend(_question(r) for r in rows)
+    return found
+
+
+async def undelivered(conn: aiosqlite.Connection, run_id: int) -> list[Question]:
+    """Return the run's questions still missing a message: a moderation card, or (while
+    approved or live) the public vote message; oldest first."""
+    rows = await conn.execute_fetchall(
+        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND ("
+        "q.card_message_id IS NULL OR "
+        "(q.vote_message_id IS NULL AND q.state IN ('approved', 'live'))) ORDER BY q.id",
+        (run_id,),
+    )
+    return [_question(r) for r in rows]
+
+
+async def card_is_shared(conn: aiosqlite.Connection, question_id: int, message_id: int) -> bool:
+    """Say whether other questions share this card message (a digest card)."""
+    async with conn.execute(
+        "SELECT 1 FROM questions WHERE card_message_id = ? AND id <> ? LIMIT 1",
+        (message_id, question_id),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
 async def events(conn: aiosqlite.Connection, question_id: int) -> list[Event]:
     """Return a question's audit trail, oldest first."""
     rows = await conn.execute_fetchall(
@@ -388,6 +422,16 @@ async def set_card_message(conn: aiosqlite.Connection, question_id: int, message
     """Remember the moderation card's message id."""
     await conn.execute(
         "UPDATE questions SET card_message_id = ? WHERE id = ?", (message_id, question_id)
+    )
+
+
+async def set_card_messages(
+    conn: aiosqlite.Connection, question_ids: Sequence[int], message_id: int
+) -> None:
+    """Remember one digest card as the card of several questions."""
+    await conn.executemany(
+        "UPDATE questions SET card_message_id = ? WHERE id = ?",
+        [(message_id, qid) for qid in question_ids],
     )
 
 

@@ -1,0 +1,219 @@
+"""Posting reliability, as plain rules: what still needs a message, how fast to post, what to say.
+
+Discord messages are views of the log. A question is stored (and its asker told) first; its
+moderation card and, while it is approved or live, its public vote message are posted after, by
+a delivery pass that looks for what has no message id yet. A post that fails leaves the id NULL,
+so the next pass (after a change, and on a periodic job) tries again.
+
+Pacing: Discord lets a bot send about 5 messages per 5 seconds per channel. `Pacer` counts the
+messages sent per channel in a sliding window; `plan_cards` spends what the window allows: one
+card per question while that fits, otherwise a few cards and the rest in digest cards (numbers
+and short text), so a burst of 200 questions costs a handful of messages, not 200. What does not
+fit now waits for the window to reopen. Vote messages need their own button each, so they are
+never put in a digest; they follow approvals, which come at a moderator's pace.
+
+Failures: `Failures` remembers, per session and channel, which questions could not be posted and
+why, so moderators are told once when posting fails and once when it works again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+RATE_LIMIT = 5  # messages per channel ...
+RATE_WINDOW = 5.0  # ... per this many seconds (observed Discord limit; undocumented)
+DIGEST_SIZE = 40  # questions per digest card (40 short lines fit an embed's 4,096 characters)
+DIGEST_TEXT = 80  # characters of each question shown in a digest
+RETRY_SECONDS = 15  # the periodic delivery pass
+
+
+class Pacer:
+    """Count messages sent per channel in a sliding window; say how many more may go now."""
+
+    def __init__(
+        self,
+        limit: int = RATE_LIMIT,
+        window: float = RATE_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._sent: dict[Hashable, deque[float]] = {}
+
+    def _recent(self, channel: Hashable) -> deque[float]:
+        sent = self._sent.setdefault(channel, deque())
+        cutoff = self.clock() - self.window
+        while sent and sent[0] <= cutoff:
+            sent.popleft()
+        return sent
+
+    def budget(self, channel: Hashable) -> int:
+        """How many messages may be sent to `channel` now."""
+        return max(0, self.limit - len(self._recent(channel)))
+
+    def spend(self, channel: Hashable) -> None:
+        """Record one message sent (or attempted) to `channel` now."""
+        self._recent(channel).append(self.clock())
+
+    def wait(self, channel: Hashable) -> float:
+        """Seconds until at least one more message may be sent to `channel`."""
+        sent = self._recent(channel)
+        if len(sent) < self.limit:
+            return 0.0
+        return max(0.0, sent[0] + self.window - self.clock())
+
+
+@dataclass(frozen=True)
+class CardPlan(Generic[T]):
+    """What to post now: one card each for `singles`, one digest card per list in `digests`;
+    `later` waits for the window to reopen."""
+
+    singles: list[T]
+    digests: list[list[T]]
+    later: list[T]
+
+    @property
+    def messages(self) -> int:
+        return len(self.singles) + len(self.digests)
+
+
+def plan_cards(items: Sequence[T], budget: int, digest_size: int = DIGEST_SIZE) -> CardPlan[T]:
+    """Spend at most `budget` messages on `items` (oldest first).
+
+    Everything gets its own card when that fits. Otherwise as many singles as leave room for
+    the digests of the rest; digests hold at least two questions and at most `digest_size`.
+    With no budget, everything waits.
+    """
+    items = list(items)
+    n = len(items)
+    if budget <= 0 or n == 0:
+        return CardPlan([], [], items)
+    if n <= budget:
+        return CardPlan(items, [], [])
+    # the most singles s such that the rest fits in budget - s digests
+    singles = 0
+    for s in range(budget - 1, -1, -1):
+        if math.ceil((n - s) / digest_size) <= budget - s:
+            singles = s
+            break
+    rest = items[singles:]
+    slots = budget - singles
+    now = rest[: slots * digest_size]
+    later = rest[slots * digest_size :]
+    count = max(1, math.ceil(len(now) / digest_size))
+    size, extra = divmod(len(now), count)  # even split: every digest holds >= 2 questions
+    digests, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        digests.append(now[start:end])
+        start = end
+    return CardPlan(items[:singles], digests, later)
+
+
+def short(text: str, limit: int = DIGEST_TEXT) -> str:
+    """One line of a question for a digest: no line breaks, cut to `limit` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def describe_error(status: int | None, text: str | None) -> str:
+    """A Discord failure as people read it: 'Discord error 403 Missing Permissions'."""
+    words = (text or "").strip().splitlines()[0] if text and text.strip() else ""
+    if status is None:
+        return f"Discord error ({words})" if words else "a Discord error"
+    return f"Discord error {status} {words}".rstrip()
+
+
+KIND_WORDS = {
+    "moderation": ("moderation card", "moderation channel"),
+    "questions": ("vote message", "questions channel"),
+    "live": ("live announcement", "live channel"),
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def failure_notice(kind: str, channel: str, count: int, error: str) -> str:
+    """Told to moderators once when posting in a channel starts failing."""
+    what, _where = KIND_WORDS.get(kind, ("message", "channel"))
+    return (
+        f"⚠️ Could not post in #{channel} ({error}). {_plural(count, what)} waiting; the "
+        f"questions are stored and the bot retries every {RETRY_SECONDS} s. Check the bot's "
+        "permissions in that channel."
+    )
+
+
+def recovery_notice(kind: str, count: int, error: str) -> str:
+    """Told to moderators once when posting works again after failures."""
+    _what, where = KIND_WORDS.get(kind, ("message", "channel"))
+    verb = "it is" if count == 1 else "they are"
+    return (
+        f"{_plural(count, 'question')} could not be posted earlier in the {where} ({error}); "
+        f"{verb} posted now."
+    )
+
+
+def missing_channel_notice(kind: str, ref: str | int, session_id: str) -> str:
+    """Told to moderators (and logged) when a session's channel is not in the server."""
+    _what, where = KIND_WORDS.get(kind, ("message", "channel"))
+    key = {"moderation": "moderation_channel", "questions": "questions_channel"}.get(
+        kind, f"{kind}_channel"
+    )
+    return (
+        f"⚠️ The {where} of session {session_id} ({ref}) is not in this server, or the bot "
+        f"cannot see it: create the channel (and let the bot see it) or set `{key}` in the "
+        "session file's [discord] table. Questions are kept and posted once it exists."
+    )
+
+
+@dataclass
+class _Streak:
+    error: str
+    failed: set[int] = field(default_factory=set)
+    reported: bool = False
+
+
+class Failures:
+    """Which questions could not be posted, per (session, kind), since the last success."""
+
+    def __init__(self) -> None:
+        self._streaks: dict[tuple[str, str], _Streak] = {}
+
+    def failing(self, session_id: str, kind: str) -> bool:
+        return (session_id, kind) in self._streaks
+
+    def failed(self, session_id: str, kind: str, ids: Sequence[int], error: str) -> bool:
+        """Record a failure; return True when it starts a streak (tell people once)."""
+        key = (session_id, kind)
+        streak = self._streaks.get(key)
+        new = streak is None
+        if streak is None:
+            streak = self._streaks[key] = _Streak(error)
+        streak.error = error
+        streak.failed.update(ids)
+        return new
+
+    def report_once(self, session_id: str, kind: str) -> _Streak | None:
+        """The streak to report to moderators, the first time it is asked for."""
+        streak = self._streaks.get((session_id, kind))
+        if streak is None or streak.reported:
+            return None
+        streak.reported = True
+        return streak
+
+    def recovered(self, session_id: str, kind: str) -> tuple[int, str] | None:
+        """Posting worked again: end the streak; return (questions that failed, error)."""
+        streak = self._streaks.pop((session_id, kind), None)
+        if streak is None:
+            return None
+        return len(streak.failed), streak.error
