@@ -68,6 +68,16 @@ _PAST = {
 }
 
 
+def clean_text(text: str | None) -> str:
+    """User text as it is stored: NUL characters removed (Discord messages and exports cannot
+    carry them) and surrounding whitespace stripped; nothing else is changed."""
+    return (text or "").replace("\x00", "").strip()
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    return clean_text(reason) or None
+
+
 def can_move(from_state: str, to_state: str) -> bool:
     """Say whether the state machine allows this change."""
     return to_state in TRANSITIONS.get(from_state, frozenset())
@@ -264,7 +274,7 @@ class QuestionService:
         """Take a question, or raise Refusal with nothing stored. Returns after the commit."""
         now = self.clock()
         rules = session.spec.questions
-        text = (text or "").strip()
+        text = clean_text(text)
         if not text:
             raise Refusal("Your question is empty; write the question you want to ask.")
         if len(text) > rules.max_length:
@@ -438,7 +448,9 @@ class QuestionService:
         reason: str | None = None,
     ) -> Question:
         """Reject a pending question."""
-        return await self._move(run_id, number, "rejected", (actor_id, actor_name), reason=reason)
+        return await self._move(
+            run_id, number, "rejected", (actor_id, actor_name), reason=_clean_reason(reason)
+        )
 
     async def dismiss(
         self,
@@ -449,7 +461,9 @@ class QuestionService:
         reason: str | None = None,
     ) -> Question:
         """Set an approved question aside."""
-        return await self._move(run_id, number, "dismissed", (actor_id, actor_name), reason=reason)
+        return await self._move(
+            run_id, number, "dismissed", (actor_id, actor_name), reason=_clean_reason(reason)
+        )
 
     async def requeue(
         self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
@@ -474,7 +488,7 @@ class QuestionService:
         max_length: int = 4000,
     ) -> Question:
         """Change a question's text; the previous text stays in the event's detail."""
-        text = (text or "").strip()
+        text = clean_text(text)
         if not text:
             raise Refusal("The new text is empty; write the question as it should read.")
         if len(text) > max_length:
