@@ -87,18 +87,44 @@ def is_moderator(member: discord.abc.User, session: Session) -> bool:
     return _has_role(member, session.spec.discord.moderator_role) or is_organizer(member, session)
 
 
+def _missing_role(interaction: discord.Interaction, session: Session, key: str) -> str:
+    """Say so (and log it, once) when the session's role is not in the server at all."""
+    ref = getattr(session.spec.discord, key)
+    guild = interaction.guild
+    if guild is None or find_role(guild, ref) is not None:
+        return ""
+    if (session.id, key) not in _missing_logged:
+        _missing_logged.add((session.id, key))
+        log.warning(
+            "session %s: the role %r ([discord] %s) does not exist in the server %s",
+            session.id,
+            ref,
+            key,
+            guild.name,
+        )
+    return (
+        f" The role {ref} does not exist in this server: create it, or set `{key}` in the "
+        "session file's [discord] table."
+    )
+
+
+_missing_logged: set[tuple[str, str]] = set()
+
+
 def require_moderator(interaction: discord.Interaction, session: Session) -> None:
     """Refuse unless the user may moderate this session (checked on every call)."""
     if not is_moderator(interaction.user, session):
         role = session.spec.discord.moderator_role
-        raise Refusal(f"Only moderators can do this (the {role} role or Manage Server).")
+        missing = _missing_role(interaction, session, "moderator_role")
+        raise Refusal(f"Only moderators can do this (the {role} role or Manage Server).{missing}")
 
 
 def require_organizer(interaction: discord.Interaction, session: Session) -> None:
     """Refuse unless the user is an organizer of this session (checked on every call)."""
     if not is_organizer(interaction.user, session):
         role = session.spec.discord.organizer_role
-        raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).")
+        missing = _missing_role(interaction, session, "organizer_role")
+        raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).{missing}")
 
 
 async def reply(
