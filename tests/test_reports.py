@@ -260,3 +260,26 @@ def test_generated_time_is_the_reports_own(outputs: dict[str, bytes]) -> None:
     assert GENERATED_AT.year == 2021
     assert b"2021-10-04 11:00:00 UTC" in outputs["html"]
     assert b"2021-10-04 11:00:00 UTC" in outputs["md"]
+
+
+def test_json_is_written_exactly_as_json_dumps_would(report: Report) -> None:
+    from dataclasses import replace
+
+    from bot.reports.json_format import render_json, report_dict
+
+    def reference(r: Report) -> bytes:
+        return (json.dumps(report_dict(r), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    run = report.runs[0]
+    odd = replace(
+        run.questions[0], text='quote " back \\ nl \n tab \t ctl \x01 \u2028 😀 é', events=()
+    )
+    tricky = replace(run, questions=(odd, *run.questions[1:]))
+    empty_run = replace(run, questions=())
+    for r in (
+        report,
+        replace(report, runs=()),
+        replace(report, runs=(tricky, empty_run)),
+        synthetic_report(500),
+    ):
+        assert render_json(r) == reference(r)

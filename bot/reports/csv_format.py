@@ -56,7 +56,9 @@ def cell(text: str) -> str:
 
 def render_csv(report: Report) -> bytes:
     """Return the CSV export as UTF-8 (with BOM) bytes, CRLF line ends."""
-    out = io.StringIO(newline="")
+    buffer = io.BytesIO()
+    # encoded as it is written (in blocks), so the whole file never exists as one big str
+    out = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
     for run in report.runs:
@@ -82,4 +84,7 @@ def render_csv(report: Report) -> bytes:
                     run_id,
                 )
             )
-    return out.getvalue().encode("utf-8-sig")
+    out.flush()
+    data = buffer.getvalue()
+    out.detach()
+    return data

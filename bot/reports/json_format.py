@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import io
+from json.encoder import encode_basestring
 from typing import Any
 
-from bot.reports.model import Report
+from bot.reports.model import Event, Question, Report
 from bot.timeutil import to_iso
 
 
@@ -49,6 +50,80 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> bytes:
-    """Return the JSON export as UTF-8 bytes."""
-    text = json.dumps(report_dict(report), ensure_ascii=False, indent=2)
-    return (text + "\n").encode("utf-8")
+    """Return the JSON export as UTF-8 bytes.
+
+    The bytes are exactly `json.dumps(report_dict(report), ensure_ascii=False, indent=2)` and a
+    newline (tests check it), written question by question: json's indenting encoder is pure
+    Python and would hold the whole document as objects and text at once, which for a
+    100,000-question log takes seconds and most of a gigabyte.
+    """
+    out = io.BytesIO()
+    write = out.write
+    if not report.runs:
+        write(b'{\n  "sessions": []\n}\n')
+        return out.getvalue()
+    write(b'{\n  "sessions": [\n')
+    for i, run in enumerate(report.runs):
+        head = (
+            "    {\n"
+            f'      "id": {_s(run.session.id)},\n'
+            f'      "title": {_s(run.session.title)},\n'
+            '      "run": {\n'
+            f'        "id": {_s(str(run.run.id))},\n'
+            f'        "kind": {_s(run.run.kind)}\n'
+            "      },\n"
+        )
+        write(head.encode("utf-8"))
+        if not run.questions:
+            write(b'      "questions": []\n')
+        else:
+            write(b'      "questions": [\n')
+            last = len(run.questions) - 1
+            for n, q in enumerate(run.questions):
+                write(_question(q, n == last).encode("utf-8"))
+            write(b"      ]\n")
+        write(b"    }\n" if i == len(report.runs) - 1 else b"    },\n")
+    write(b"  ]\n}\n")
+    return out.getvalue()
+
+
+def _s(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _i(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def _event(e: Event) -> str:
+    return (
+        "            {\n"
+        f'              "action": {_s(e.action)},\n'
+        f'              "actor_id": {_s(e.actor_id)},\n'
+        f'              "at": {_s(to_iso(e.at))},\n'
+        f'              "reason": {_s(e.reason)}\n'
+        "            }"
+    )
+
+
+def _question(q: Question, last: bool) -> str:
+    if q.events:
+        events = '"events": [\n' + ",\n".join(map(_event, q.events)) + "\n          ]"
+    else:
+        events = '"events": []'
+    return (
+        "        {\n"
+        f'          "number": {_i(q.number)},\n'
+        f'          "text": {_s(q.text)},\n'
+        f'          "state": {_s(q.state)},\n'
+        f'          "votes": {_i(q.votes)},\n'
+        f'          "anonymous": {"true" if q.anonymous else "false"},\n'
+        f'          "author_id": {_s(q.author_id)},\n'
+        f'          "speaker": {_s(q.speaker_id)},\n'
+        f'          "label": {_s(q.label_id)},\n'
+        f'          "asked_at": {_s(to_iso(q.asked_at))},\n'
+        f'          "answered_at": {_s(to_iso(q.answered_at) if q.answered_at else None)},\n'
+        f'          "merged_into": {_i(q.merged_into)},\n'
+        f"          {events}\n"
+        "        }" + ("\n" if last else ",\n")
+    )
