@@ -203,6 +203,12 @@ class Failures:
         streak.failed.update(ids)
         return new
 
+    def hold(self, session_id: str, kind: str, ids: Sequence[int]) -> None:
+        """More questions wait behind a failing channel."""
+        streak = self._streaks.get((session_id, kind))
+        if streak is not None:
+            streak.failed.update(ids)
+
     def report_once(self, session_id: str, kind: str) -> _Streak | None:
         """The streak to report to moderators, the first time it is asked for."""
         streak = self._streaks.get((session_id, kind))

@@ -178,13 +178,17 @@ class Delivery(commands.Cog):
         pending.clear()
         pending.update(waiting)
 
-    def _skip(self, session: Session, kind: str, sweep: bool) -> bool:
-        """A failing channel is retried by the periodic pass only, not on every change."""
-        return not sweep and self.failures.failing(session.id, kind)
+    def _skip(self, session: Session, kind: str, sweep: bool, qs: list[Question]) -> bool:
+        """A failing channel is retried by the periodic pass only, not on every change; the
+        questions it holds back count among those that could not be posted."""
+        if sweep or not self.failures.failing(session.id, kind):
+            return False
+        self.failures.hold(session.id, kind, [q.id for q in qs])
+        return True
 
     async def _post_cards(self, session: Session, cards: list[Question], sweep: bool) -> set[int]:
         kind = "moderation"
-        if self._skip(session, kind, sweep):
+        if self._skip(session, kind, sweep, cards):
             return {q.id for q in cards}
         channel = self._channel(session, kind)
         if channel is None:
@@ -232,7 +236,7 @@ class Delivery(commands.Cog):
 
     async def _post_votes(self, session: Session, votes: list[Question], sweep: bool) -> set[int]:
         kind = "questions"
-        if self._skip(session, kind, sweep):
+        if self._skip(session, kind, sweep, votes):
             return {q.id for q in votes}
         channel = self._channel(session, kind)
         if channel is None:
@@ -260,7 +264,7 @@ class Delivery(commands.Cog):
 
     async def _retry_live(self, session: Session, sweep: bool) -> None:
         question_id = self._live.get(session.id)
-        if question_id is None or self._skip(session, "live", sweep):
+        if question_id is None or self._skip(session, "live", sweep, []):
             return
         q = await _qa.service(self.bot).get_by_id(question_id)
         if q is None or q.state != "live":
