@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 JOB_ID = "qa:delivery"
 VOTABLE = ("approved", "live")
 NOT_FOUND = "channel not found"
+WAKE_MARGIN = 1.0
 
 
 def _monotonic() -> float:
@@ -306,7 +307,8 @@ class Delivery(commands.Cog):
             return
 
         async def later() -> None:
-            await asyncio.sleep(max(seconds, 0.05))
+            # a second's margin: Discord's own window does not start exactly where ours does
+            await asyncio.sleep(seconds + WAKE_MARGIN)
             self._timers.pop(session.id, None)
             try:
                 await self.deliver(session)
