@@ -60,6 +60,7 @@ def _floor_local(moment: datetime, minutes: int) -> datetime:
 
 def chart_svg(run: RunReport, title: str = "Questions over time") -> Markup | None:
     """Return the run's timeline chart, or None when there is nothing to draw."""
+    run = run.on_program_clock()
     zone = run.session.zone
     asked = [q.asked_at for q in run.questions]
     answered = [(q.answered_at, q.number) for q in run.questions if q.answered_at is not None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,6 +157,47 @@ class RunReport:
     votes_cast: int
     voters: int
     participant_ids: frozenset[str] = field(repr=False)
+
+    def on_program_clock(self) -> RunReport:
+        """Return this run with every time on the program's clock, for a rehearsal.
+
+        A rehearsal plays the program faster than real time, so its real times say little: the
+        90-minute program of a rehearsal at 600x lasts nine seconds. Shown on the program's clock
+        instead, its questions fall in the segments they were asked in. A real run is returned
+        as it is.
+        """
+        if not self.run.is_rehearsal:
+            return self
+        timeline = Timeline(self.session, self.run)
+        delay = timedelta(seconds=self.run.delay_seconds)
+
+        def program(moment: datetime) -> datetime:
+            return timeline.to_session(moment) + delay
+
+        def maybe(moment: datetime | None) -> datetime | None:
+            return None if moment is None else program(moment)
+
+        questions = tuple(
+            replace(
+                q,
+                asked_at=program(q.asked_at),
+                answered_at=maybe(q.answered_at),
+                events=tuple(replace(e, at=program(e.at)) for e in q.events),
+            )
+            for q in self.questions
+        )
+        return replace(
+            self,
+            questions=questions,
+            segments=tuple(
+                replace(s, start=program(s.start), end=program(s.end)) for s in self.segments
+            ),
+            posts=tuple(
+                replace(p, due_at=program(p.due_at), posted_at=maybe(p.posted_at))
+                for p in self.posts
+            ),
+            run_events=tuple(replace(e, at=program(e.at)) for e in self.run_events),
+        )
 
     def __repr__(self) -> str:
         # short: asyncio and loggers repr results, and the full log can be huge

@@ -223,10 +223,10 @@ def _when(run: RunReport) -> tuple[str, str]:
 def _run_line(run: RunReport, clock: _Clock) -> str:
     r = run.run
     if r.is_rehearsal:
-        started = r.anchor_at or r.created_at
+        started = (r.anchor_at or r.created_at).strftime("%Y-%m-%d %H:%M UTC")
         return (
-            f"Rehearsal run {r.id}, started {clock.time(started)} at {r.speed:g}x speed; "
-            "times below are the rehearsal's."
+            f"Rehearsal run {r.id}, played {started} at {r.speed:g}x speed; "
+            "times below are on the program's clock."
         )
     delay = f"; program delayed {duration_text(timedelta(seconds=r.delay_seconds))}"
     return f"Real session (run {r.id}){delay if r.delay_seconds else ''}."
@@ -398,7 +398,8 @@ def _segments(run: RunReport, clock: _Clock, rows: _Rows) -> tuple[SegmentRow, .
 
 
 def run_view(run: RunReport) -> RunView:
-    """Work out what one run's section shows."""
+    """Work out what one run's section shows (a rehearsal's on the program's clock)."""
+    run = run.on_program_clock()
     spec = run.session.spec
     clock = _Clock(run)
     rows = _Rows(run, clock)
