@@ -172,7 +172,9 @@ class RunReport:
         delay = timedelta(seconds=self.run.delay_seconds)
 
         def program(moment: datetime) -> datetime:
-            return timeline.to_session(moment) + delay
+            # to the nearest second: mapping back through the speed leaves sub-second noise
+            exact = timeline.to_session(moment) + delay + timedelta(microseconds=500_000)
+            return exact.replace(microsecond=0)
 
         def maybe(moment: datetime | None) -> datetime | None:
             return None if moment is None else program(moment)
