@@ -14,6 +14,9 @@ each job into one message:
 - jobs read the bot's clock; a clock that is not the wall clock (tests) is honoured by firing
   each job after the same span of wall-clock time.
 
+A post whose sending failed (Discord error, missing channel) is recorded as failed and tried
+again every `RETRY_SECONDS` by an interval job, and on start, while its window is still open.
+
 Scheduled intake posts follow what moderators did by hand: if /qa open or /qa close set the
 intake (runs.intake_override), the scheduled "questions are open" or "questions are closed"
 announcement is recorded as skipped (with the reason) instead of contradicting them; the closing
@@ -33,6 +36,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.delivery import RETRY_SECONDS
 from bot.errors import Refusal
 from bot.program import (
     INTAKE_CLOSE,
@@ -62,6 +66,7 @@ LIMIT = 2000  # Discord's message content limit
 TITLE_LIMIT = 100  # segment titles in lists (/program, /schedule status, delay notice)
 STATUS_POSTS = 8
 MAX_DELAY_MINUTES = 240
+RETRY_JOB = "schedule:retry-failed"
 
 KIND_LABEL = {
     "segment": "Segment",
@@ -259,6 +264,18 @@ class Schedule(commands.Cog):
     async def cog_load(self) -> None:
         for session_id in self.bot.sessions:
             await self.reschedule(session_id)
+        if self.bot.scheduler is not None:
+            self.bot.scheduler.add_job(
+                self._retry_failed,
+                "interval",
+                seconds=RETRY_SECONDS,
+                id=RETRY_JOB,
+                name="retry failed program posts",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
 
     async def cog_unload(self) -> None:
         scheduler = self.bot.scheduler
@@ -266,8 +283,15 @@ class Schedule(commands.Cog):
             return
         runs = {f"{run.id}:" for run in self.bot.runs.values()}
         for job in scheduler.get_jobs():
-            if any(job.id.startswith(prefix) for prefix in runs):
+            if job.id == RETRY_JOB or any(job.id.startswith(prefix) for prefix in runs):
                 job.remove()
+
+    async def _retry_failed(self) -> None:
+        """The periodic job: send again, if still relevant, the posts whose sending failed."""
+        for session_id, run in list(self.bot.runs.items()):
+            records = await self._records(run.id)
+            if any(r.status == "failed" for r in records.values()):
+                await self._fire(session_id, run.id, None)
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
@@ -288,7 +312,7 @@ class Schedule(commands.Cog):
         run = self.bot.runs[session_id]
         timeline = self.bot.timeline(session_id)
         records = await self._records(run.id)
-        decisions = decide(plan_posts(timeline), records, self.bot.clock(), timeline.grace())
+        decisions = decide(plan_posts(timeline), _done(records), self.bot.clock(), timeline.grace())
         prefix = f"{run.id}:"
         for job in scheduler.get_jobs():
             if job.id.startswith(prefix):
@@ -349,7 +373,7 @@ class Schedule(commands.Cog):
             if due is not None and due > now:
                 now = due  # the scheduler fired it: it is due, whatever a few µs say
         done = set(records)
-        for decision in decide(plan, records, now, timeline.grace()):
+        for decision in decide(plan, _done(records), now, timeline.grace()):
             if decision.action == "schedule":
                 continue
             if decision.action == "skip":
@@ -405,9 +429,14 @@ class Schedule(commands.Cog):
             await self._skip(timeline, post, reason)
             return
         now = self.bot.clock()
+        retry = post.key in records and records[post.key].status == "failed"
         claimed = await self.bot.db.write(
-            lambda conn: posts_repo.claim_post(
-                conn, run.id, post.key, post.due, now, late=decision.late
+            lambda conn: (
+                posts_repo.reclaim_failed(conn, run.id, post.key, now, late=decision.late)
+                if retry
+                else posts_repo.claim_post(
+                    conn, run.id, post.key, post.due, now, late=decision.late
+                )
             )
         )
         if not claimed:
@@ -600,6 +629,12 @@ def status_message(timeline: Timeline, records: Mapping[str, PostRecord], now: d
     if failed:
         lines.append(f"Failed to post: {', '.join(failed)}.")
     return _fit(lines)
+
+
+def _done(records: Mapping[str, PostRecord]) -> set[str]:
+    """The posts that need nothing more: all recorded ones but those whose sending failed,
+    which are tried again while they are still relevant."""
+    return {key for key, record in records.items() if record.status != "failed"}
 
 
 def _started(records: Mapping[str, PostRecord]) -> dict[str, datetime]:

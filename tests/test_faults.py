@@ -11,6 +11,7 @@ import logging
 
 import discord
 import pytest
+import simcord
 
 from cogs._delivery import JOB_ID, Delivery
 from tests.q_world import QA, button_labels, qa_fixture, said, said_embed
@@ -234,3 +235,36 @@ async def test_a_missing_moderator_role_is_named_when_someone_is_refused(
     assert "No approved questions yet" in said_embed(await w.org.slash(w.moderation, "qa queue"))
     assert "#1" in said(await qa.ask(w.alice, "Still open?"))
     no_traceback(caplog)
+
+
+async def test_a_program_post_that_failed_is_sent_by_the_retry_job(env: simcord.Env) -> None:
+    from cogs.schedule import RETRY_JOB
+    from tests.test_schedule import build_world
+
+    world = build_world(env)
+    env.inject_error("POST", f"/channels/{world.live.id}/messages", status=500, times=None)
+    await env.start()  # 10:15: the Q&A segment is running; its post is sent late, and fails
+    run_id = world.bot.runs["gsef2021-inclusive-society"].id
+    qa = QA(world, world.bot.database_path)
+    failed = qa.rows("SELECT key FROM posts WHERE run_id = ? AND status = 'failed'", run_id)
+    assert ("segment:participant-qa",) in failed
+    assert [m for m in world.live.history() if m.author.bot] == []
+
+    scheduler = world.bot.scheduler
+    assert scheduler is not None
+    job = scheduler.get_job(RETRY_JOB)
+    assert job is not None and job.trigger.interval.total_seconds() >= 10
+    await job.func()  # still failing: stays failed, nothing sent
+    await env.settle()
+    assert qa.rows("SELECT COUNT(*) FROM posts WHERE status = 'failed'") == [(len(failed),)]
+
+    env.backend.faults.clear()
+    await job.func()
+    await env.settle()
+    assert qa.rows("SELECT COUNT(*) FROM posts WHERE status = 'failed'") == [(0,)]
+    posted = [m.content for m in world.live.history() if m.author.bot]
+    assert len(posted) == len(failed)
+    assert any("Q&A" in text or "Questions" in text for text in posted)
+    await job.func()  # and never twice
+    await env.settle()
+    assert len([m for m in world.live.history() if m.author.bot]) == len(failed)

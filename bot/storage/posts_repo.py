@@ -103,6 +103,20 @@ async def mark_failed(conn: aiosqlite.Connection, run_id: int, key: str, detail:
     )
 
 
+async def reclaim_failed(
+    conn: aiosqlite.Connection, run_id: int, key: str, now: datetime, *, late: bool
+) -> bool:
+    """Claim a post whose sending failed, to try again; False if someone else did."""
+    cur = await conn.execute(
+        "UPDATE posts SET status = 'claimed', claimed_at = ?, late = ? "
+        "WHERE run_id = ? AND key = ? AND status = 'failed'",
+        (to_db(now), int(late), run_id, key),
+    )
+    claimed = cur.rowcount == 1
+    await cur.close()
+    return claimed
+
+
 async def skip_post(
     conn: aiosqlite.Connection,
     run_id: int,
