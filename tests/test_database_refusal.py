@@ -80,11 +80,6 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert_refused(tmp_path, bad, "not a usable SQLite database", "backup")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="preflight() copies SQLite's multi-line quick_check report into its message; it "
-    "should keep one line (bot/storage/database.py, owned by the lead)",
-)
 def test_a_database_with_a_damaged_page(tmp_path: Path) -> None:
     db = tmp_path / "qa.sqlite3"
     make_bot_database(db)

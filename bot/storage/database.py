@@ -133,8 +133,11 @@ def preflight(path: Path) -> None:
                 "upgrade the bot or use another database. The file was not changed."
             )
         if check != "ok":
+            # quick_check reports one problem per line: keep the message to one line
+            lines = [line.strip() for line in str(check).splitlines()]
+            detail = "; ".join(line for line in lines if line and "***" not in line)
             raise DatabaseError(
-                f"The database {path} is damaged (integrity check: {check}); "
+                f"The database {path} is damaged (integrity check: {detail}); "
                 "restore it from a backup. The file was not changed."
             )
     finally:
