@@ -68,6 +68,10 @@ _PAST = {
 }
 
 
+# Characters that show nothing: a question made only of these (and spaces) is empty.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad \t\n\r"
+
+
 def clean_text(text: str | None) -> str:
     """User text as it is stored: NUL characters removed (Discord messages and exports cannot
     carry them) and surrounding whitespace stripped; nothing else is changed."""
@@ -275,7 +279,7 @@ class QuestionService:
         now = self.clock()
         rules = session.spec.questions
         text = clean_text(text)
-        if not text:
+        if not text.strip(INVISIBLE):
             raise Refusal("Your question is empty; write the question you want to ask.")
         if len(text) > rules.max_length:
             raise Refusal(

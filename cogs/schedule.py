@@ -593,6 +593,7 @@ class Schedule(commands.Cog):
         async with answering(interaction):
             bot = qabot(interaction)
             session = session_of(interaction)
+            require_moderator(interaction, session)
             run = await bot.reload_run(session.id)
             timeline = bot.timeline(session.id)
             records = await self._records(run.id)

@@ -201,6 +201,7 @@ async def test_numbers_start_at_one_per_run(core: Core) -> None:
     ("text", "kw", "rules", "pattern"),
     [
         ("   ", {}, {}, "empty"),
+        ("\u200b\u200d \ufeff", {}, {}, "empty"),  # only invisible characters
         ("x" * 1001, {}, {}, "limit is 1000"),
         ("ok?", {"anonymous": True}, {"anonymous_allowed": False}, "anonymous"),
         ("ok?", {"speaker_id": "nobody"}, {}, "speaker"),

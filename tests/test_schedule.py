@@ -399,7 +399,7 @@ async def test_program_shows_the_agenda_with_the_live_segment(world: World) -> N
 
 @pytest.mark.parametrize("speed", [None])
 async def test_schedule_status_shows_the_next_posts(world: World) -> None:
-    result = await world.alice.slash(world.questions, "schedule status")
+    result = await world.mod.slash(world.questions, "schedule status")
     assert result.ephemeral
     text = answer(result)
     assert "Delay: none" in text
