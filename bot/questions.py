@@ -493,7 +493,7 @@ class QuestionService:
     ) -> Question:
         """Change a question's text; the previous text stays in the event's detail."""
         text = clean_text(text)
-        if not text:
+        if not text.strip(INVISIBLE):
             raise Refusal("The new text is empty; write the question as it should read.")
         if len(text) > max_length:
             raise Refusal(

@@ -130,12 +130,15 @@ async def env(make_bot: Callable[..., QABot]) -> AsyncIterator[simcord.Env]:
         environment._raise_errors_since(environment._errors_acknowledged)
 
 
-@pytest.fixture
-async def world(env: simcord.Env) -> World:
-    """Build the server before the bot starts, as in production, then start the bot."""
+def build_world(env: simcord.Env) -> World:
+    """Build the server in an environment not yet started, as in production.
+
+    The bot's own role may see the moderation channel, as when an admin adds the bot.
+    """
     guild = env.create_guild("GSEF 2021 workshop")
     moderator_role = guild.create_role("Moderator")
     organizer_role = guild.create_role("Organizer")
+    bot_role = guild.roles[env.backend.bot_user.name]
     questions = guild.create_text_channel("questions")
     moderation = guild.create_text_channel(
         "qa-moderation",
@@ -143,6 +146,7 @@ async def world(env: simcord.Env) -> World:
             guild.default_role: discord.PermissionOverwrite(view_channel=False),
             moderator_role: discord.PermissionOverwrite(view_channel=True),
             organizer_role: discord.PermissionOverwrite(view_channel=True),
+            bot_role: discord.PermissionOverwrite(view_channel=True),
         },
     )
     live = guild.create_text_channel("session-live")
@@ -151,7 +155,7 @@ async def world(env: simcord.Env) -> World:
     def member(name: str, *roles: simcord.RoleHandle) -> simcord.MemberActor:
         return guild.add_member(env.create_user(name), roles=list(roles))
 
-    w = World(
+    return World(
         env=env,
         guild=guild,
         questions=questions,
@@ -167,29 +171,11 @@ async def world(env: simcord.Env) -> World:
         mod2=member("mateo", moderator_role),
         org=member("olga", organizer_role),
     )
+
+
+@pytest.fixture
+async def world(env: simcord.Env) -> World:
+    """The server with the bot started in it."""
+    w = build_world(env)
     await env.start()
-    grant_bot_access(env, moderation)
-    await env.settle()
     return w
-
-
-def grant_bot_access(env: simcord.Env, channel: simcord.ChannelHandle) -> None:
-    """Let the bot into a private channel, as a server admin does when adding it."""
-    from simcord.backend.models.channel import Overwrite
-    from simcord.enums import OverwriteType
-
-    backend = env.backend
-    stored = backend.get_channel(channel.id)
-    if any(o.target_id == backend.bot_user.id for o in stored.overwrites):
-        return
-    allow = discord.Permissions(
-        view_channel=True,
-        send_messages=True,
-        embed_links=True,
-        read_message_history=True,
-        add_reactions=True,
-    )
-    overwrite = Overwrite(
-        target_id=backend.bot_user.id, type=OverwriteType.MEMBER, allow=allow.value, deny=0
-    )
-    backend.edit_channel(stored.id, {}, overwrites=[*stored.overwrites, overwrite])

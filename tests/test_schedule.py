@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import discord
 import pytest
 import simcord
 
@@ -27,7 +26,7 @@ from bot.sessions import load_session
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import from_db, to_db, utcnow
-from tests.conftest import GSEF, World
+from tests.conftest import GSEF, World, build_world
 
 SPEED = 2700.0  # the 90-minute program in 2 s
 GSEF_ID = "gsef2021-inclusive-society"
@@ -79,46 +78,6 @@ def schedule_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """The schedule's INFO log, captured from before the bot starts."""
     caplog.set_level(logging.INFO, logger="cogs.schedule")
     return caplog
-
-
-def build_world(env: simcord.Env) -> World:
-    """The conftest server, with the bot's own role allowed into the moderation channel."""
-    guild = env.create_guild("GSEF 2021 workshop")
-    moderator_role = guild.create_role("Moderator")
-    organizer_role = guild.create_role("Organizer")
-    bot_role = guild.roles[env.backend.bot_user.name]
-    questions = guild.create_text_channel("questions")
-    moderation = guild.create_text_channel(
-        "qa-moderation",
-        overwrites={
-            guild.default_role: discord.PermissionOverwrite(view_channel=False),
-            moderator_role: discord.PermissionOverwrite(view_channel=True),
-            organizer_role: discord.PermissionOverwrite(view_channel=True),
-            bot_role: discord.PermissionOverwrite(view_channel=True),
-        },
-    )
-    live = guild.create_text_channel("session-live")
-    general = guild.create_text_channel("general")
-
-    def member(name: str, *roles: simcord.RoleHandle) -> simcord.MemberActor:
-        return guild.add_member(env.create_user(name), roles=list(roles))
-
-    return World(
-        env=env,
-        guild=guild,
-        questions=questions,
-        moderation=moderation,
-        live=live,
-        general=general,
-        moderator_role=moderator_role,
-        organizer_role=organizer_role,
-        alice=member("alice"),
-        bob=member("bob"),
-        carol=member("carol"),
-        mod=member("mona", moderator_role),
-        mod2=member("mateo", moderator_role),
-        org=member("olga", organizer_role),
-    )
 
 
 @pytest.fixture
