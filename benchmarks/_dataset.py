@@ -133,10 +133,7 @@ async def build(
         async def prepare(conn: aiosqlite.Connection) -> repo.Run:
             await repo.upsert_session(
                 conn,
-                session.id,
-                session.title,
-                session.spec.timezone,
-                session.spec.model_dump_json(),
+                session,
                 opens - timedelta(days=1),
             )
             return await repo.real_run(conn, session.id, opens - timedelta(days=1))

@@ -53,14 +53,7 @@ async def product(n: int, folder: Path) -> dict[str, float]:
     try:
 
         async def prepare(conn: aiosqlite.Connection) -> repo.Run:
-            await repo.upsert_session(
-                conn,
-                session.id,
-                session.title,
-                session.spec.timezone,
-                session.spec.model_dump_json(),
-                NOW,
-            )
+            await repo.upsert_session(conn, session, NOW)
             return await repo.real_run(conn, session.id, NOW)
 
         run = await db.write(prepare)

@@ -91,14 +91,7 @@ class QABot(commands.Bot):
         self, session: Session, now: datetime
     ) -> Callable[[aiosqlite.Connection], Awaitable[repo.Run]]:
         async def prepare(conn: aiosqlite.Connection) -> repo.Run:
-            await repo.upsert_session(
-                conn,
-                session.id,
-                session.title,
-                session.spec.timezone,
-                session.spec.model_dump_json(),
-                now,
-            )
+            await repo.upsert_session(conn, session, now)
             if self.rehearse:
                 return await repo.rehearsal_run(conn, session.id, float(self.rehearse), now)
             return await repo.real_run(conn, session.id, now)

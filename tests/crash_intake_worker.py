@@ -48,10 +48,7 @@ async def main(path: Path, bursts: int, size: int, first_author: int) -> None:
         return IN_THE_QA
 
     async def prepare(conn):  # type: ignore[no-untyped-def]
-        await repo.upsert_session(
-            conn, session.id, session.title, session.spec.timezone,
-            session.spec.model_dump_json(), IN_THE_QA,
-        )  # fmt: skip
+        await repo.upsert_session(conn, session, IN_THE_QA)
         return await repo.real_run(conn, session.id, IN_THE_QA)
 
     run = await db.write(prepare)

@@ -56,10 +56,7 @@ async def build_log(path: Path) -> None:
         async def prepare(conn):  # type: ignore[no-untyped-def]
             await repo.upsert_session(
                 conn,
-                session.id,
-                session.title,
-                session.spec.timezone,
-                session.spec.model_dump_json(),
+                session,
                 START - timedelta(days=1),
             )
             return await repo.real_run(conn, session.id, START - timedelta(days=1))

@@ -63,14 +63,7 @@ async def core(tmp_path: Path, clock: Clock) -> AsyncIterator[Core]:
     now = clock()
 
     async def prepare(conn):
-        await repo.upsert_session(
-            conn,
-            session.id,
-            session.title,
-            session.spec.timezone,
-            session.spec.model_dump_json(),
-            now,
-        )
+        await repo.upsert_session(conn, session, now)
         return await repo.real_run(conn, session.id, now)
 
     run = await db.write(prepare)

@@ -29,14 +29,7 @@ async def test_rehearsal_report_places_questions_in_their_segments(tmp_path: Pat
         return now
 
     async def prepare(conn: aiosqlite.Connection) -> repo.Run:
-        await repo.upsert_session(
-            conn,
-            session.id,
-            session.title,
-            session.spec.timezone,
-            session.spec.model_dump_json(),
-            PLAYED,
-        )
+        await repo.upsert_session(conn, session, PLAYED)
         return await repo.rehearsal_run(conn, session.id, SPEED, PLAYED)
 
     try:

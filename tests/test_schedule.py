@@ -139,14 +139,7 @@ async def prepare_rehearsal(
         now = utcnow()
 
         async def create(conn: aiosqlite.Connection) -> int:
-            await repo.upsert_session(
-                conn,
-                session.id,
-                session.title,
-                session.spec.timezone,
-                session.spec.model_dump_json(),
-                now,
-            )
+            await repo.upsert_session(conn, session, now)
             run = await repo.rehearsal_run(conn, session.id, speed, now)
             if override is not None:
                 await repo.set_intake_override(conn, run.id, override, None, now)

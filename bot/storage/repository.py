@@ -8,6 +8,7 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.sessions import Session
 from bot.timeutil import from_db, to_db
 
 RunKind = Literal["real", "rehearsal"]
@@ -48,20 +49,14 @@ def _run(row: aiosqlite.Row) -> Run:
     )
 
 
-async def upsert_session(
-    conn: aiosqlite.Connection,
-    session_id: str,
-    title: str,
-    timezone: str,
-    spec_json: str,
-    now: datetime,
-) -> None:
+async def upsert_session(conn: aiosqlite.Connection, session: Session, now: datetime) -> None:
     """Record a session and its file's content, keeping the first time it was seen."""
+    spec = session.spec
     await conn.execute(
         "INSERT INTO sessions (id, title, timezone, spec, first_seen) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET title = excluded.title, timezone = excluded.timezone, "
         "spec = excluded.spec",
-        (session_id, title, timezone, spec_json, to_db(now)),
+        (spec.id, spec.title, spec.timezone, spec.model_dump_json(), to_db(now)),
     )
 
 
