@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
@@ -17,7 +18,7 @@ from discord.ext import commands
 
 from bot.errors import Refusal
 from bot.questions import Question
-from bot.sessions import Session
+from bot.sessions import Label, Session, Speaker
 from bot.storage import repository as repo
 from cogs import _qa
 from cogs._common import qabot, reply, require_moderator, session_of, shown
@@ -157,34 +158,35 @@ async def post_live(ctx: Context, q: Question) -> None:
         )
 
 
-async def _speaker_choices(
-    interaction: discord.Interaction, current: str
+Named = Speaker | Label
+
+
+def _choices(
+    interaction: discord.Interaction, current: str, pick: Callable[[Session], Iterable[Named]]
 ) -> list[app_commands.Choice[str]]:
+    """Offer the session's speakers or labels whose name or id contains what was typed."""
     try:
         session = session_of(interaction)
     except Refusal:
         return []
     needle = current.casefold()
     return [
-        app_commands.Choice(name=s.name[:100], value=s.id)
-        for s in session.spec.speakers
-        if needle in s.name.casefold() or needle in s.id
+        app_commands.Choice(name=item.name[:100], value=item.id)
+        for item in pick(session)
+        if needle in item.name.casefold() or needle in item.id
     ][:25]
+
+
+async def _speaker_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return _choices(interaction, current, lambda session: session.spec.speakers)
 
 
 async def _label_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    try:
-        session = session_of(interaction)
-    except Refusal:
-        return []
-    needle = current.casefold()
-    return [
-        app_commands.Choice(name=lab.name[:100], value=lab.id)
-        for lab in session.spec.labels
-        if needle in lab.name.casefold() or needle in lab.id
-    ][:25]
+    return _choices(interaction, current, lambda session: session.spec.labels)
 
 
 def _line(session: Session, q: Question) -> str:
