@@ -125,6 +125,24 @@ class QABot(commands.Bot):
         await self.db.close()
         await super().close()
 
+    def every(
+        self, seconds: float, job: Callable[[], Awaitable[None]], job_id: str, name: str
+    ) -> None:
+        """Run `job` every `seconds` on the scheduler, one at a time, under a stable id."""
+        if self.scheduler is None:
+            return
+        self.scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
     # ------------------------------------------------------------------ sessions
 
     def timeline(self, session_id: str) -> Timeline:

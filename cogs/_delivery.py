@@ -95,19 +95,7 @@ class Delivery(commands.Cog):
     # ----------------------------------------------------------------- lifecycle
 
     async def cog_load(self) -> None:
-        scheduler = self.bot.scheduler
-        if scheduler is not None:
-            scheduler.add_job(
-                self.sweep,
-                "interval",
-                seconds=RETRY_SECONDS,
-                id=JOB_ID,
-                name="retry missing question messages",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=None,
-            )
+        self.bot.every(RETRY_SECONDS, self.sweep, JOB_ID, "retry missing question messages")
 
     async def cog_unload(self) -> None:
         scheduler = self.bot.scheduler

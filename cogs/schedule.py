@@ -264,18 +264,7 @@ class Schedule(commands.Cog):
     async def cog_load(self) -> None:
         for session_id in self.bot.sessions:
             await self.reschedule(session_id)
-        if self.bot.scheduler is not None:
-            self.bot.scheduler.add_job(
-                self._retry_failed,
-                "interval",
-                seconds=RETRY_SECONDS,
-                id=RETRY_JOB,
-                name="retry failed program posts",
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=None,
-            )
+        self.bot.every(RETRY_SECONDS, self._retry_failed, RETRY_JOB, "retry failed program posts")
 
     async def cog_unload(self) -> None:
         scheduler = self.bot.scheduler
