@@ -725,6 +725,26 @@ class QuestionService:
 
         return await self.db.write(change)
 
+    async def unblock_author(
+        self, question_id: int, session_id: str, actor_id: int | None, actor_name: str | None
+    ) -> Question:
+        """Let a question's author ask again, without revealing who it is."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> Question:
+            q = await qrepo.get_question(conn, question_id)
+            if q is None:
+                raise Refusal("This question no longer exists.")
+            if not await qrepo.unblock(conn, session_id, q.author_id):
+                raise Refusal(f"The author of #{q.number} is not blocked.")
+            await qrepo.add_event(conn, q.id, "author_unblocked", actor_id, actor_name, now)
+            await repo.add_run_event(
+                conn, q.run_id, "unblocked", actor_id, now, detail=f"author of #{q.number}"
+            )
+            return await _reload(conn, q.id)
+
+        return await self.db.write(change)
+
     async def unblock(
         self, session_id: str, run_id: int, user_id: int, actor_id: int | None
     ) -> None:

@@ -57,9 +57,16 @@ class Context:
         return f"{word} by {shown(self.actor_name)}"
 
 
-def card_view(q: Question) -> discord.ui.View | None:
-    """The buttons a card shows in the question's state (none once it is settled)."""
-    actions = CARD_ACTIONS.get(q.state)
+UNBLOCK = (("unblock", "Unblock author", discord.ButtonStyle.secondary),)
+
+
+def card_view(q: Question, *, author_blocked: bool = False) -> discord.ui.View | None:
+    """The buttons a card shows in the question's state (none once it is settled).
+
+    Right after "Block author", the card offers "Unblock author": the only way to undo a block
+    of an anonymous asker, whom moderators cannot name in /qa unblock.
+    """
+    actions = UNBLOCK if author_blocked else CARD_ACTIONS.get(q.state)
     if not actions:
         return None
     view = discord.ui.View(timeout=None)
@@ -70,7 +77,7 @@ def card_view(q: Question) -> discord.ui.View | None:
 
 class ModerationButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"qa:mod:(?P<action>approve|reject|block|dismiss):(?P<qid>\d+)",
+    template=r"qa:mod:(?P<action>approve|reject|block|unblock|dismiss):(?P<qid>\d+)",
 ):
     """A button on a moderation card; the action and the question id are in its custom_id."""
 
@@ -78,6 +85,7 @@ class ModerationButton(
         "approve": "Approve",
         "reject": "Reject",
         "block": "Block author",
+        "unblock": "Unblock author",
         "dismiss": "Dismiss",
     }
 
@@ -123,8 +131,9 @@ class ModerationButton(
                 if current is not None:
                     await _qa.refresh(ctx.bot, ctx.guild, ctx.session, current)
                 raise
+            view = card_view(q, author_blocked=self.action == "block")
             await interaction.response.edit_message(
-                embed=_qa.card_embed(ctx.session, q, ctx.outcome(q, verb)), view=card_view(q)
+                embed=_qa.card_embed(ctx.session, q, ctx.outcome(q, verb)), view=view
             )
             await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q, card=False)
 
@@ -136,6 +145,10 @@ class ModerationButton(
             return await core.reject(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
         if self.action == "dismiss":
             return await core.dismiss(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
+        word = _qa.OUTCOMES.get(q.state, q.state)
+        if self.action == "unblock":
+            done = await core.unblock_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
+            return done, f"{word}; author unblocked"
         done = await core.block_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
         word = _qa.OUTCOMES.get(done.state, done.state)
         return done, f"{word}; author blocked"

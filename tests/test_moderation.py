@@ -222,3 +222,43 @@ async def test_block_author_on_an_anonymous_card_reveals_no_one(qa: QA) -> None:
     assert "trollface" not in qa.everything_shown()
     assert str(troll.id) not in qa.everything_shown()
     assert qa.rows("SELECT user_id FROM blocks") == [(troll.id,)]
+
+
+async def test_a_block_from_an_anonymous_card_can_be_undone_from_it(qa: QA, clock) -> None:  # type: ignore[no-untyped-def]
+    w = qa.world
+    await qa.ask(w.carol, "Buy followers cheap!!!", anonymous=True)  # #1
+    await w.mod.click(qa.card(1), label="Block author")
+    assert button_labels(qa.card(1)) == ["Unblock author"]
+    clock.advance(seconds=31)
+    refused = await qa.ask(w.carol, "A real question now?")
+    assert "blocked you" in said(refused)
+
+    # a participant who can see the card cannot undo it
+    backend = w.env.backend
+    channel = backend.get_channel(w.moderation.id)
+    see = discord.Permissions(view_channel=True, read_message_history=True).value
+    backend.edit_channel(
+        channel.id,
+        {},
+        overwrites=[*channel.overwrites, Overwrite(w.alice.id, OverwriteType.MEMBER, see, 0)],
+    )
+    await w.env.settle()
+    nope = await w.alice.click(qa.card(1), label="Unblock author")
+    assert nope.ephemeral and "Only moderators" in said(nope)
+    assert qa.rows("SELECT COUNT(*) FROM blocks") == [(1,)]
+
+    await w.mod2.click(qa.card(1), label="Unblock author")
+    state = field(qa.card(1), "State") or ""
+    assert "author unblocked" in state and "Rejected" in state
+    assert button_labels(qa.card(1)) == []
+    assert field(qa.card(1), "Asked by") == "Anonymous"
+    assert qa.rows("SELECT COUNT(*) FROM blocks") == [(0,)]
+    assert qa.rows(
+        "SELECT action, detail FROM run_events WHERE action LIKE '%block%' ORDER BY id"
+    ) == [("blocked", "author of #1"), ("unblocked", "author of #1")]
+
+    again = await qa.ask(w.carol, "A real question now?", anonymous=True)
+    assert "#2" in said(again)
+    # who it was appears nowhere anyone can see
+    shown = qa.everything_shown()
+    assert str(w.carol.id) not in shown and w.carol.name not in shown
