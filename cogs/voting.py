@@ -12,8 +12,10 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.errors import Refusal
 from bot.questions import Question
-from cogs._common import qabot
+from cogs import _qa
+from cogs._common import qabot, session_of
 from cogs._qa import service
 from cogs.errors import answering
 
@@ -50,7 +52,17 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qa:v
     async def callback(self, interaction: discord.Interaction) -> None:
         async with answering(interaction, catch_all=True):
             bot = qabot(interaction)
-            _voted, votes = await service(bot).toggle_vote(self.question_id, interaction.user.id)
+            core = service(bot)
+            try:
+                _voted, votes = await core.toggle_vote(self.question_id, interaction.user.id)
+            except Refusal:
+                # a stale message (its question moved on): show its real state, then refuse
+                q = await core.get_by_id(self.question_id)
+                if q is not None and interaction.guild is not None:
+                    await _qa.refresh(
+                        bot, interaction.guild, session_of(interaction), q, card=False
+                    )
+                raise
             # the count follows on the message itself; no extra message per click
             view = discord.ui.View(timeout=None)
             view.add_item(VoteButton(self.question_id, votes))

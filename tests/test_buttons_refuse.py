@@ -240,3 +240,18 @@ async def test_an_anonymous_askers_own_vote_is_refused_without_naming_them(qa: Q
     # nobody else sees the refusal
     assert result.response is not None
     assert all(m.id != result.response.id for m in w.questions.history(viewer=w.bob))
+
+
+async def test_a_refused_vote_brings_the_stale_message_up_to_date(qa: QA) -> None:
+    w = qa.world
+    await _votable(qa)
+    break_edits_of(qa, qa.vote_message(1))  # the withdrawal's own update of it fails
+    await _withdrawn(qa)
+    assert button_labels(qa.vote_message(1)) == ["👍 1"], "the button should be stale"
+    before = database(qa)
+
+    result = await w.bob.click(qa.vote_message(1), custom_id=f"qa:vote:{qid(qa, 1)}")
+
+    assert_short_refusal(result, "#1 is withdrawn; voting on it has ended.")
+    assert database(qa) == before
+    assert button_labels(qa.vote_message(1)) == []  # the click brought it in line with the log
