@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python benchmarks/bench_x.py` from anywhere
@@ -205,3 +206,27 @@ class Verdicts:
                 print("(small mode: targets are not enforced)")
             return 0
         return 1 if failed else 0
+
+
+def build_server(env: Any) -> tuple[Any, Any]:
+    """Build the server of tests/conftest.py in an unstarted SimCord env; return it and the
+    questions channel. The bot's own role may see the moderation channel, as in production."""
+    import discord
+
+    guild = env.create_guild("GSEF 2021 workshop")
+    moderator_role = guild.create_role("Moderator")
+    organizer_role = guild.create_role("Organizer")
+    bot_role = guild.roles[env.backend.bot_user.name]
+    questions = guild.create_text_channel("questions")
+    guild.create_text_channel(
+        "qa-moderation",
+        overwrites={
+            guild.default_role: discord.PermissionOverwrite(view_channel=False),
+            moderator_role: discord.PermissionOverwrite(view_channel=True),
+            organizer_role: discord.PermissionOverwrite(view_channel=True),
+            bot_role: discord.PermissionOverwrite(view_channel=True),
+        },
+    )
+    guild.create_text_channel("session-live")
+    guild.add_member(env.create_user("mona"), roles=[moderator_role])
+    return guild, questions

@@ -34,7 +34,15 @@ import discord
 import simcord
 from discord import app_commands
 
-from benchmarks._common import GSEF_CONFIG, Verdicts, fmt_ms, header, parser, summary_ms
+from benchmarks._common import (
+    GSEF_CONFIG,
+    Verdicts,
+    build_server,
+    fmt_ms,
+    header,
+    parser,
+    summary_ms,
+)
 from bot import create_bot
 
 TARGET_RATIO = 0.7
@@ -62,27 +70,6 @@ def ask_text_option(bot: Any) -> str | None:
         if param.type is discord.AppCommandOptionType.string and param.required:
             return str(param.name)
     return None
-
-
-def build_server(env: simcord.Env) -> tuple[simcord.GuildHandle, simcord.ChannelHandle]:
-    """The server of tests/conftest.py, the bot allowed into the moderation channel."""
-    guild = env.create_guild("GSEF 2021 workshop")
-    moderator_role = guild.create_role("Moderator")
-    organizer_role = guild.create_role("Organizer")
-    bot_role = guild.roles[env.backend.bot_user.name]
-    questions = guild.create_text_channel("questions")
-    guild.create_text_channel(
-        "qa-moderation",
-        overwrites={
-            guild.default_role: discord.PermissionOverwrite(view_channel=False),
-            moderator_role: discord.PermissionOverwrite(view_channel=True),
-            organizer_role: discord.PermissionOverwrite(view_channel=True),
-            bot_role: discord.PermissionOverwrite(view_channel=True),
-        },
-    )
-    guild.create_text_channel("session-live")
-    guild.add_member(env.create_user("mona"), roles=[moderator_role])
-    return guild, questions
 
 
 def set_settle_poll(seconds: float) -> float:

@@ -33,33 +33,21 @@ if __package__ in (None, ""):
 import discord
 import simcord
 
-from benchmarks._common import GSEF_CONFIG, GSEF_ID, Verdicts, header, parser, percentile
+from benchmarks._common import (
+    GSEF_CONFIG,
+    GSEF_ID,
+    Verdicts,
+    build_server,
+    header,
+    parser,
+    percentile,
+)
 from bot import create_bot
 from bot.program import plan_posts
 from bot.storage import posts_repo
 from bot.timeutil import utcnow
 
 TARGET_MAX_MS = 50.0
-
-
-def build_server(env: simcord.Env) -> None:
-    """The server of tests/conftest.py, the bot allowed into the moderation channel."""
-    guild = env.create_guild("GSEF 2021 workshop")
-    moderator_role = guild.create_role("Moderator")
-    organizer_role = guild.create_role("Organizer")
-    bot_role = guild.roles[env.backend.bot_user.name]
-    guild.create_text_channel("questions")
-    guild.create_text_channel(
-        "qa-moderation",
-        overwrites={
-            guild.default_role: discord.PermissionOverwrite(view_channel=False),
-            moderator_role: discord.PermissionOverwrite(view_channel=True),
-            organizer_role: discord.PermissionOverwrite(view_channel=True),
-            bot_role: discord.PermissionOverwrite(view_channel=True),
-        },
-    )
-    guild.create_text_channel("session-live")
-    guild.add_member(env.create_user("mona"), roles=[moderator_role])
 
 
 def stamp_sends() -> tuple[dict[int, datetime], Any]:
