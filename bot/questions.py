@@ -135,21 +135,19 @@ class IntakeBatcher:
         by_run: dict[int, list[int]] = {}
         for index, item in enumerate(items):
             by_run.setdefault(item.run_id, []).append(index)
-        next_id = await qrepo.last_question_id(conn) + 1
         stamp_of: datetime | None = None
         stamp = ""
         question_rows: list[qrepo.QuestionRow] = []
         event_rows: list[qrepo.EventRow] = []
+        next_id = 0
         for run_id, indexes in by_run.items():
             session_id = items[indexes[0]].session_id
             authors = list(dict.fromkeys(items[i].author_id for i in indexes))
-            blocked = await qrepo.blocked_among(conn, session_id, authors)
-            stats = await qrepo.author_stats(conn, run_id, authors)
-            people = {
-                uid: _AuthorState(*stats[uid]) if uid in stats else _AuthorState(None, 0)
-                for uid in authors
-            }
-            number = await qrepo.last_number(conn, run_id)
+            found = await qrepo.askers(conn, session_id, run_id, authors)
+            people = {uid: _AuthorState(last, waiting) for uid, (_, last, waiting) in found.items()}
+            blocked = {uid for uid, (is_blocked, _, _) in found.items() if is_blocked}
+            last_id, number = await qrepo.last_numbers(conn, run_id)
+            next_id = max(next_id, last_id + 1)
             for i in indexes:
                 item = items[i]
                 person = people[item.author_id]

@@ -88,6 +88,7 @@ class Delivery(commands.Cog):
         self.pacer = Pacer(clock=_monotonic)
         self.failures = Failures()
         self._pending: dict[str, set[int]] = {}
+        self._held: dict[str, set[int]] = {}  # cards waiting for the channel's window to reopen
         self._live: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._timers: dict[str, asyncio.Task[None]] = {}
@@ -114,6 +115,7 @@ class Delivery(commands.Cog):
     def note(self, session_id: str, *question_ids: int) -> None:
         """These questions may need a message: the next pass looks at them."""
         self._pending.setdefault(session_id, set()).update(question_ids)
+        self._held.get(session_id, set()).difference_update(question_ids)  # changed: read again
 
     def note_live(self, session_id: str, question_id: int) -> None:
         """The live announcement of this question failed: retry it while it is live."""
@@ -145,13 +147,23 @@ class Delivery(commands.Cog):
                 return channel
         return None
 
+    def _window_shut(self, session: Session) -> bool:
+        channel = self._channel(session, "moderation")
+        return channel is not None and self.pacer.budget(channel.id) == 0
+
     async def _pass(self, session: Session, sweep: bool) -> None:
         core = _qa.service(self.bot)
         pending = self._pending.setdefault(session.id, set())
+        held = self._held.setdefault(session.id, set())
+        # Cards held for the moderation channel's rate window are read again only once it
+        # reopens: in a burst, every new ask would otherwise re-read every held question.
+        skipped = held & pending if not sweep and self._window_shut(session) else set()
+        if not skipped:
+            held.clear()
         run = self.bot.runs.get(session.id)
         found: dict[int, Question] = {}
-        if pending:
-            found.update((q.id, q) for q in await core.by_ids(list(pending)))
+        if pending - skipped:
+            found.update((q.id, q) for q in await core.by_ids(list(pending - skipped)))
         if sweep and run is not None:
             found.update((q.id, q) for q in await core.undelivered(run.id))
         cards = [q for q in found.values() if q.card_message_id is None]
@@ -165,7 +177,7 @@ class Delivery(commands.Cog):
             waiting |= await self._post_votes(session, votes, sweep)
         await self._retry_live(session, sweep)
         pending.clear()
-        pending.update(waiting)
+        pending.update(waiting | skipped)
 
     def _skip(self, session: Session, kind: str, sweep: bool, qs: list[Question]) -> bool:
         """A failing channel is retried by the periodic pass only, not on every change; the
@@ -220,6 +232,7 @@ class Delivery(commands.Cog):
         if sent:
             await self._recovered(session, kind)
         if plan.later:
+            self._held.setdefault(session.id, set()).update(q.id for q in plan.later)
             self._wake_later(session, self.pacer.wait(channel.id))
         return {q.id for q in plan.later}
 

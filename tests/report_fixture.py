@@ -131,9 +131,9 @@ async def build_log(path: Path) -> None:
         await qs.withdraw(run_id, q10.number, 109)
 
         # votes from the audience (ids 200+), a few minutes into the discussion
-        votes = {q2: 6, q4: 4, q1: 3, q11: 5, q3: 1, q8: 2, q6: 1}
+        votes = [(q2, 6), (q4, 4), (q1, 3), (q11, 5), (q3, 1), (q8, 2), (q6, 1)]
         minute = 50.0
-        for q, count in votes.items():
+        for q, count in votes:
             for voter in range(count):
                 minute += 0.25
                 clock.at(minute)

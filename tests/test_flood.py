@@ -209,3 +209,37 @@ async def test_asks_one_after_another_stay_within_five_cards_per_window(qa: QA) 
     ]
     assert len(digests) == 1
     assert "/qa approve number:N" in (digests[0].embeds[0].description or "")
+
+
+async def test_held_cards_are_not_read_again_until_the_window_reopens(
+    qa: QA, monkeypatch: Any
+) -> None:
+    """A burst of asks one after another: each ask's pass reads its own question, not all held."""
+    w = qa.world
+    read_sizes: list[int] = []
+    by_ids = QuestionService.by_ids
+
+    async def counting(self: QuestionService, question_ids: list[int]) -> Any:
+        read_sizes.append(len(question_ids))
+        return await by_ids(self, question_ids)
+
+    monkeypatch.setattr(QuestionService, "by_ids", counting)
+    people = [w.participant(f"p{i}") for i in range(30)]
+    for i, person in enumerate(people):
+        assert f"#{i + 1}" in said(await qa.ask(person, f"Question {i + 1}?"))
+    assert bot_posts(qa) == RATE_LIMIT
+    assert max(read_sizes) == 1, read_sizes  # 25 held cards, never read again on the way
+    await w.env.advance_time(RATE_WINDOW + WAKE_MARGIN)
+    assert sorted(numbers_shown(qa)) == list(range(1, 31))  # the held ones follow, all of them
+    assert qa.rows("SELECT COUNT(*) FROM questions WHERE card_message_id IS NULL") == [(0,)]
+
+
+async def test_a_held_question_approved_gets_its_vote_message_at_once(qa: QA) -> None:
+    w = qa.world
+    people = [w.participant(f"p{i}") for i in range(8)]
+    for i, person in enumerate(people):
+        assert f"#{i + 1}" in said(await qa.ask(person, f"Question {i + 1}?"))
+    assert 8 not in numbers_shown(qa)  # its card waits for the window
+    approved = await w.mod.slash(w.moderation, "qa approve", number=8)
+    assert "#8 approved" in said(approved)
+    assert qa.has_vote_message(8)  # the vote message does not wait for the moderation window

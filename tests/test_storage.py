@@ -162,6 +162,31 @@ async def test_a_failing_write_rolls_back_alone(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_a_lone_failing_write_leaves_nothing(tmp_path: Path) -> None:
+    """A transaction of one write runs without a savepoint; its failure rolls it all back."""
+    db = Database(tmp_path / "lone.sqlite3")
+    await db.open()
+
+    async def half_then_fail(conn: aiosqlite.Connection) -> None:
+        await conn.execute("INSERT INTO meta (key, value) VALUES ('half', 'v')")
+        raise ValueError("refused")
+
+    try:
+        commits = db.commits
+        with pytest.raises(ValueError, match="refused"):
+            await db.write(half_then_fail)
+        assert db.commits == commits
+        assert await db.write(lambda c: insert(c, "next")) == "next"
+
+        async def keys(conn: aiosqlite.Connection) -> list[str]:
+            return [r[0] for r in await conn.execute_fetchall("SELECT key FROM meta ORDER BY key")]
+
+        assert "half" not in await db.read(keys)
+        assert "next" in await db.read(keys)
+    finally:
+        await db.close()
+
+
 async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
     db = Database(tmp_path / "closed.sqlite3")
     await db.open()

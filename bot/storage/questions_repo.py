@@ -21,7 +21,7 @@ from bot.timeutil import from_db, to_db
 _CHUNK = 500
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Question:
     """One question of one run, as stored."""
 
@@ -243,55 +243,34 @@ async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) 
 # ---------------------------------------------------------- intake (batched)
 
 
-async def blocked_among(
-    conn: aiosqlite.Connection, session_id: str, user_ids: Sequence[int]
-) -> set[int]:
-    """Return which of these people are blocked in a session."""
-    found: set[int] = set()
-    for part in _chunks(user_ids):
-        marks = ",".join("?" * len(part))
-        rows = await conn.execute_fetchall(
-            f"SELECT user_id FROM blocks WHERE session_id = ? AND user_id IN ({marks})",
-            (session_id, *part),
-        )
-        found.update(r[0] for r in rows)
-    return found
+async def askers(
+    conn: aiosqlite.Connection, session_id: str, run_id: int, user_ids: Sequence[int]
+) -> dict[int, tuple[bool, str | None, int]]:
+    """Return, per person, in one query: (blocked in the session, last asked_at text in the run,
+    questions waiting in the run). Waiting means pending review or approved and not answered."""
+    rows = await conn.execute_fetchall(
+        "WITH people(user_id) AS (SELECT value FROM json_each(?)) "
+        "SELECT p.user_id, "
+        "EXISTS (SELECT 1 FROM blocks b WHERE b.session_id = ? AND b.user_id = p.user_id), "
+        "(SELECT MAX(q.asked_at) FROM questions q "
+        " WHERE q.run_id = ? AND q.author_id = p.user_id), "
+        "(SELECT COUNT(*) FROM questions q WHERE q.run_id = ? AND q.author_id = p.user_id "
+        " AND q.state IN ('pending', 'approved')) "
+        "FROM people p",
+        (json.dumps(list(user_ids)), session_id, run_id, run_id),
+    )
+    return {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
 
 
-async def author_stats(
-    conn: aiosqlite.Connection, run_id: int, user_ids: Sequence[int]
-) -> dict[int, tuple[str, int]]:
-    """Return, per person who asked before in the run: (last asked_at text, questions waiting).
-
-    Waiting means pending review or approved and not yet answered.
-    """
-    stats: dict[int, tuple[str, int]] = {}
-    for part in _chunks(user_ids):
-        marks = ",".join("?" * len(part))
-        rows = await conn.execute_fetchall(
-            "SELECT author_id, MAX(asked_at), SUM(state IN ('pending', 'approved')) "
-            f"FROM questions WHERE run_id = ? AND author_id IN ({marks}) GROUP BY author_id",
-            (run_id, *part),
-        )
-        for author_id, last, waiting in rows:
-            stats[author_id] = (last, int(waiting or 0))
-    return stats
-
-
-async def last_number(conn: aiosqlite.Connection, run_id: int) -> int:
-    """Return the highest question number used in a run (0 when none)."""
-    async with conn.execute(
-        "SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?", (run_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def last_question_id(conn: aiosqlite.Connection) -> int:
-    """Return the highest question id (0 when none); the writer assigns the next ones."""
-    async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM questions") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+async def last_numbers(conn: aiosqlite.Connection, run_id: int) -> tuple[int, int]:
+    """Return (the highest question id, the highest number used in this run), 0 when none."""
+    rows = await conn.execute_fetchall(
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM questions), "
+        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?)",
+        (run_id,),
+    )
+    row = next(iter(rows))
+    return int(row[0]), int(row[1])
 
 
 QuestionRow = tuple[Any, ...]
