@@ -154,6 +154,15 @@ def header(title: str, args: argparse.Namespace) -> None:
     print(f"mode: {mode}")
 
 
+def as_the_bot_runs() -> str:
+    """Give this process the settings `run_bot.py run` gives the bot's; return a line saying so."""
+    from bot.runtime import GC_THRESHOLDS, tune_gc
+
+    tune_gc()
+    shown = "/".join(str(n) for n in GC_THRESHOLDS)
+    return f"process: garbage collector thresholds {shown}, as the bot sets them (bot/runtime.py)"
+
+
 def command_line() -> str:
     script = Path(sys.argv[0])
     with contextlib.suppress(ValueError):

@@ -26,7 +26,7 @@ import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import machine_description, percentile
+from benchmarks._common import as_the_bot_runs, machine_description, percentile
 from bot.questions import QuestionService
 from bot.sessions import load_session
 from bot.storage import repository as repo
@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = args.sizes or ([200, 1000] if args.small else [1000, 5000, 20000])
     print("Benchmark 1: intake burst through the /ask core path")
     print(machine_description())
+    print(as_the_bot_runs())
     ok = True
     for n in sizes:
         ok = report(n, asyncio.run(measure(n))) and ok

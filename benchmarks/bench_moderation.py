@@ -30,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import Verdicts, fmt_ms, header, parser, summary_ms
+from benchmarks._common import Verdicts, as_the_bot_runs, fmt_ms, header, parser, summary_ms
 from benchmarks._dataset import MODERATORS, PARTICIPANT_BASE, Dataset, build_or_reuse
 from bot.errors import Refusal
 from bot.questions import QuestionService
@@ -138,6 +138,7 @@ async def main() -> int:
     ops = args.ops or (200 if args.small else 1_000)
     warmup = args.warmup if args.warmup is not None else (20 if args.small else 100)
     header("Benchmark 3: moderator commands in the core", args)
+    print(as_the_bot_runs())
 
     with tempfile.TemporaryDirectory(prefix="bench-moderation-") as tmp:
         data = await build_or_reuse(Path(tmp) / "qa.sqlite3", questions, votes, args.cache)

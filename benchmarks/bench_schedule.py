@@ -37,6 +37,7 @@ from benchmarks._common import (
     GSEF_CONFIG,
     GSEF_ID,
     Verdicts,
+    as_the_bot_runs,
     build_server,
     header,
     parser,
@@ -126,6 +127,7 @@ async def main() -> int:
     args = p.parse_args()
     speed = args.speed or (5400.0 if args.small else 600.0)
     header("Benchmark 5: schedule accuracy in a rehearsal", args)
+    print(as_the_bot_runs())
     print(f"rehearsal speed {speed:g}: the 90-minute program in {5400 / speed:.1f} s")
 
     result = await rehearse(speed)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import DEFAULT_CONFIG, DEFAULT_DATABASE
+from bot.runtime import tune_gc
 from bot.sessions import ConfigError, Session, load_sessions
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -191,6 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not token:
         err.print(NO_TOKEN, markup=False)
         return EXIT_USAGE
+    tune_gc()
     try:
         bot.run(token, log_handler=None)
     except DatabaseError as exc:
@@ -246,6 +248,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         err.print("The demo is not available in this version.", markup=False)
         return EXIT_FAILURE
+    tune_gc()
     return int(demo.main(args))
 
 

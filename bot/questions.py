@@ -130,8 +130,9 @@ class IntakeBatcher:
 
     async def run(
         self, conn: aiosqlite.Connection, items: list[IntakeRequest]
-    ) -> list[Question | Exception]:
-        results: list[Question | Exception] = [Refusal("")] * len(items)
+    ) -> list[tuple[int, int] | Exception]:
+        """Return per item its (question id, number), or the Refusal that kept it out."""
+        results: list[tuple[int, int] | Exception] = [Refusal("")] * len(items)
         by_run: dict[int, list[int]] = {}
         for index, item in enumerate(items):
             by_run.setdefault(item.run_id, []).append(index)
@@ -143,10 +144,9 @@ class IntakeBatcher:
         for run_id, indexes in by_run.items():
             session_id = items[indexes[0]].session_id
             authors = list(dict.fromkeys(items[i].author_id for i in indexes))
-            found = await qrepo.askers(conn, session_id, run_id, authors)
+            last_id, number, found = await qrepo.askers(conn, session_id, run_id, authors)
             people = {uid: _AuthorState(last, waiting) for uid, (_, last, waiting) in found.items()}
             blocked = {uid for uid, (is_blocked, _, _) in found.items() if is_blocked}
-            last_id, number = await qrepo.last_numbers(conn, run_id)
             next_id = max(next_id, last_id + 1)
             for i in indexes:
                 item = items[i]
@@ -188,23 +188,7 @@ class IntakeBatcher:
                         '{"actor": "asker"}' if item.anonymous else None,
                     )
                 )
-                results[i] = Question(
-                    id=next_id,
-                    run_id=run_id,
-                    number=number,
-                    text=item.text,
-                    state=item.state,
-                    votes=0,
-                    anonymous=item.anonymous,
-                    author_id=item.author_id,
-                    author_name=item.author_name,
-                    speaker_id=item.speaker_id,
-                    label_id=None,
-                    asked_at=item.now,
-                    updated_at=item.now,
-                    source=item.source,
-                    source_message_id=item.source_message_id,
-                )
+                results[i] = (next_id, number)
                 next_id += 1
                 person.last_asked = stamp
                 person.waiting += 1
@@ -309,7 +293,26 @@ class QuestionService:
             cooldown_seconds=rules.cooldown_seconds,
             max_waiting=rules.max_pending_per_user,
         )
-        return await self.db.write_batched(self.intake, request)
+        question_id, number = await self.db.write_batched(self.intake, request)
+        # built here, after the commit, by each asker's own task: a burst's first askers are
+        # not kept waiting while thousands of these are made
+        return Question(
+            id=question_id,
+            run_id=run.id,
+            number=number,
+            text=text,
+            state=request.state,
+            votes=0,
+            anonymous=anonymous,
+            author_id=author_id,
+            author_name=request.author_name,
+            speaker_id=speaker_id,
+            label_id=None,
+            asked_at=now,
+            updated_at=now,
+            source=source,
+            source_message_id=source_message_id,
+        )
 
     def _intake_open(self, session: Session, run: Run, now: datetime) -> bool:
         """Timeline.intake_open(now), with the run's window worked out once per run version."""

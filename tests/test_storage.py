@@ -233,3 +233,17 @@ async def test_state_counts_follow_every_change(tmp_path: Path) -> None:
         assert counts["answered"] == 0 and set(counts) == set(repo.STATES)
     finally:
         await db.close()
+
+
+def test_the_bot_process_collects_garbage_less_often() -> None:
+    import gc
+
+    from bot.runtime import GC_THRESHOLDS, tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] > before[0]
+    finally:
+        gc.set_threshold(*before)

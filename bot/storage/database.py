@@ -274,7 +274,8 @@ class Database:
         return await job.future
 
     async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let writes submitted in the same tick join this batch
+        # This task's first step runs after every callback already waiting, so writes submitted
+        # in the same tick are queued by then and join this batch.
         while self._queue:
             batch = self._queue[:MAX_BATCH]
             del self._queue[:MAX_BATCH]

@@ -245,9 +245,11 @@ async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) 
 
 async def askers(
     conn: aiosqlite.Connection, session_id: str, run_id: int, user_ids: Sequence[int]
-) -> dict[int, tuple[bool, str | None, int]]:
-    """Return, per person, in one query: (blocked in the session, last asked_at text in the run,
-    questions waiting in the run). Waiting means pending review or approved and not answered."""
+) -> tuple[int, int, dict[int, tuple[bool, str | None, int]]]:
+    """Read what intake needs, in one query: the highest question id and the run's highest
+    number (0 when none), and per person (blocked in the session, last asked_at text in the
+    run, questions waiting in the run). Waiting means pending review, or approved and not yet
+    answered."""
     rows = await conn.execute_fetchall(
         "WITH people(user_id) AS (SELECT value FROM json_each(?)) "
         "SELECT p.user_id, "
@@ -255,22 +257,15 @@ async def askers(
         "(SELECT MAX(q.asked_at) FROM questions q "
         " WHERE q.run_id = ? AND q.author_id = p.user_id), "
         "(SELECT COUNT(*) FROM questions q WHERE q.run_id = ? AND q.author_id = p.user_id "
-        " AND q.state IN ('pending', 'approved')) "
+        " AND q.state IN ('pending', 'approved')), "
+        "(SELECT COALESCE(MAX(id), 0) FROM questions), "
+        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?) "
         "FROM people p",
-        (json.dumps(list(user_ids)), session_id, run_id, run_id),
+        (json.dumps(list(user_ids)), session_id, run_id, run_id, run_id),
     )
-    return {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
-
-
-async def last_numbers(conn: aiosqlite.Connection, run_id: int) -> tuple[int, int]:
-    """Return (the highest question id, the highest number used in this run), 0 when none."""
-    rows = await conn.execute_fetchall(
-        "SELECT (SELECT COALESCE(MAX(id), 0) FROM questions), "
-        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?)",
-        (run_id,),
-    )
-    row = next(iter(rows))
-    return int(row[0]), int(row[1])
+    people = {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
+    first = next(iter(rows))
+    return int(first[4]), int(first[5]), people
 
 
 QuestionRow = tuple[Any, ...]
