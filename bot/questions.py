@@ -123,9 +123,10 @@ class _AuthorState:
 class IntakeBatcher:
     """Check, number and store every ask queued together, in one transaction.
 
-    Per batch and run it reads the blocks and the askers' last question and waiting count for
-    all askers at once, and the run's last number once; it then applies the rules in queue order,
-    assigns numbers and ids, and inserts questions and their "asked" events with executemany.
+    Per batch and run, one query reads the blocks and the askers' last question and waiting
+    count for all askers, with the last id and the run's last number; it then applies the rules
+    in queue order, assigns numbers and ids, and inserts questions and their "asked" events with
+    executemany. Each asker gets back (id, number) and builds its own `Question` after the commit.
     """
 
     async def run(
