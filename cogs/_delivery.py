@@ -162,8 +162,9 @@ class Delivery(commands.Cog):
             held.clear()
         run = self.bot.runs.get(session.id)
         found: dict[int, Question] = {}
-        if pending - skipped:
-            found.update((q.id, q) for q in await core.by_ids(list(pending - skipped)))
+        unread = pending - skipped
+        if unread:
+            found.update((q.id, q) for q in await core.by_ids(list(unread)))
         if sweep and run is not None:
             found.update((q.id, q) for q in await core.undelivered(run.id))
         cards = [q for q in found.values() if q.card_message_id is None]

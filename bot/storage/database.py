@@ -324,36 +324,21 @@ class Database:
     async def _run_one(
         self, conn: aiosqlite.Connection, job: _Job[Any], guarded: bool
     ) -> tuple[_Job[Any], Any, BaseException | None]:
-        assert job.fn is not None
-        if guarded:
-            await conn.execute("SAVEPOINT job")
-        try:
-            result = await job.fn(conn)
-        except Exception as exc:
-            if guarded:
-                await conn.execute("ROLLBACK TO job")
-                await conn.execute("RELEASE job")
-            return job, None, exc
-        if guarded:
-            await conn.execute("RELEASE job")
-        return job, result, None
+        fn = job.fn
+        assert fn is not None
+        result, error = await _in_savepoint(conn, "job", guarded, lambda: fn(conn))
+        return job, result, error
 
     async def _run_group(
         self, conn: aiosqlite.Connection, group: list[_Job[Any]], guarded: bool
     ) -> list[tuple[_Job[Any], Any, BaseException | None]]:
         batcher = group[0].batcher
         assert batcher is not None
-        if guarded:
-            await conn.execute("SAVEPOINT grp")
-        try:
-            results = await batcher.run(conn, [job.item for job in group])
-        except Exception as exc:
-            if guarded:
-                await conn.execute("ROLLBACK TO grp")
-                await conn.execute("RELEASE grp")
-            return [(job, None, exc) for job in group]
-        if guarded:
-            await conn.execute("RELEASE grp")
+        items = [job.item for job in group]
+        results, error = await _in_savepoint(conn, "grp", guarded, lambda: batcher.run(conn, items))
+        if error is not None:
+            return [(job, None, error) for job in group]
+        assert results is not None
         return [
             (job, None, r) if isinstance(r, Exception) else (job, r, None)
             for job, r in zip(group, results, strict=True)
@@ -366,6 +351,25 @@ class Database:
         if self._reader is None:
             raise DatabaseError("The database is closed.")
         return await fn(self._reader)
+
+
+async def _in_savepoint(
+    conn: aiosqlite.Connection, name: str, guarded: bool, work: Callable[[], Awaitable[T]]
+) -> tuple[T | None, Exception | None]:
+    """Run `work`, inside a savepoint when `guarded`; return (result, None) or (None, error),
+    rolled back to the savepoint on error."""
+    if guarded:
+        await conn.execute(f"SAVEPOINT {name}")
+    try:
+        result = await work()
+    except Exception as exc:
+        if guarded:
+            await conn.execute(f"ROLLBACK TO {name}")
+            await conn.execute(f"RELEASE {name}")
+        return None, exc
+    if guarded:
+        await conn.execute(f"RELEASE {name}")
+    return result, None
 
 
 def _units(batch: list[_Job[Any]]) -> list[list[_Job[Any]]]:
