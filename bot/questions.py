@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,30 +124,40 @@ class IntakeBatcher:
     """Check, number and store every ask queued together, in one transaction.
 
     Per batch and run, one query reads the blocks and the askers' last question and waiting
-    count for all askers, with the last id and the run's last number; it then applies the rules
-    in queue order, assigns numbers and ids, and inserts questions and their "asked" events with
-    executemany. Each asker gets back (id, number) and builds its own `Question` after the commit.
+    count for all askers, with the last id and the run's last number (the writer sends these
+    reads right behind its BEGIN). The rules are then applied in queue order, numbers and ids
+    assigned, and one statement stores every question with its "asked" event (the writer sends
+    the COMMIT right behind it). Each asker gets back (id, number) and builds its own `Question`
+    after the commit.
     """
 
-    async def run(
-        self, conn: aiosqlite.Connection, items: list[IntakeRequest]
-    ) -> list[tuple[int, int] | Exception]:
-        """Return per item its (question id, number), or the Refusal that kept it out."""
+    def reads(self, items: list[IntakeRequest]) -> list[qrepo.Statement]:
+        """One query per run among the items."""
+        return [
+            qrepo.askers_query(
+                items[indexes[0]].session_id,
+                run_id,
+                list(dict.fromkeys(items[i].author_id for i in indexes)),
+            )
+            for run_id, indexes in _by_run(items).items()
+        ]
+
+    def plan(
+        self, items: list[IntakeRequest], found: list[Iterable[Any]]
+    ) -> tuple[list[tuple[int, int] | Exception], qrepo.Statement | None]:
+        """Return per item its (question id, number) or the Refusal that kept it out, and the
+        statement that stores the questions taken."""
         results: list[tuple[int, int] | Exception] = [Refusal("")] * len(items)
-        by_run: dict[int, list[int]] = {}
-        for index, item in enumerate(items):
-            by_run.setdefault(item.run_id, []).append(index)
         stamp_of: datetime | None = None
         stamp = ""
-        question_rows: list[qrepo.QuestionRow] = []
-        event_rows: list[qrepo.EventRow] = []
+        rows: list[list[Any]] = []
         next_id = 0
-        for run_id, indexes in by_run.items():
-            session_id = items[indexes[0]].session_id
-            authors = list(dict.fromkeys(items[i].author_id for i in indexes))
-            last_id, number, found = await qrepo.askers(conn, session_id, run_id, authors)
-            people = {uid: _AuthorState(last, waiting) for uid, (_, last, waiting) in found.items()}
-            blocked = {uid for uid, (is_blocked, _, _) in found.items() if is_blocked}
+        for (run_id, indexes), read in zip(_by_run(items).items(), found, strict=True):
+            last_id, number, askers = qrepo.parse_askers(read)
+            people = {
+                uid: _AuthorState(last, waiting) for uid, (_, last, waiting) in askers.items()
+            }
+            blocked = {uid for uid, (is_blocked, _, _) in askers.items() if is_blocked}
             next_id = max(next_id, last_id + 1)
             for i in indexes:
                 item = items[i]
@@ -159,8 +169,8 @@ class IntakeBatcher:
                 number += 1
                 if item.now is not stamp_of:  # a burst shares one clock reading: format it once
                     stamp_of, stamp = item.now, to_db(item.now)
-                question_rows.append(
-                    (
+                rows.append(
+                    [
                         next_id,
                         run_id,
                         number,
@@ -172,30 +182,22 @@ class IntakeBatcher:
                         item.state,
                         item.source,
                         stamp,
-                        stamp,
                         item.source_message_id,
-                    )
-                )
-                event_rows.append(
-                    (
-                        next_id,
-                        "asked",
-                        None if item.anonymous else item.author_id,
-                        None if item.anonymous else item.author_name,
-                        stamp,
-                        None,
-                        item.state,
-                        None,
-                        '{"actor": "asker"}' if item.anonymous else None,
-                    )
+                    ]
                 )
                 results[i] = (next_id, number)
                 next_id += 1
                 person.last_asked = stamp
                 person.waiting += 1
-        if question_rows:
-            await qrepo.insert_questions(conn, question_rows, event_rows)
-        return results
+        return results, qrepo.intake_insert(rows) if rows else None
+
+
+def _by_run(items: list[IntakeRequest]) -> dict[int, list[int]]:
+    """Indexes of the items, by run, in the order runs first appear."""
+    by_run: dict[int, list[int]] = {}
+    for index, item in enumerate(items):
+        by_run.setdefault(item.run_id, []).append(index)
+    return by_run
 
 
 def _intake_refusal(item: IntakeRequest, person: _AuthorState, blocked: bool) -> Refusal | None:

@@ -300,6 +300,58 @@ async def test_a_batch_mixes_accepted_and_refused_asks(core: Core) -> None:
     assert core.rows("SELECT number, author_id FROM questions ORDER BY number") == [(1, 1), (2, 2)]
 
 
+async def test_intake_stores_any_text_and_id_exactly(core: Core) -> None:
+    """Asks travel to SQLite as one JSON statement: nothing in them may be changed on the way."""
+    session = with_rules(core.session, cooldown_seconds=0, anonymous_allowed=True)
+    texts = [
+        'Quotes " and \\ backslashes \\" and {"json": [1, 2]}?',
+        "Emoji 🏘️👩🏽‍🌾 and 한국어 질문, 中文问题, ¿español?",
+        "Line one\nline two\ttabbed",
+        "'); DROP TABLE questions; --",
+    ]
+    big = 2**63 - 1  # the largest Discord id SQLite can hold
+    asked = await asyncio.gather(
+        *(
+            core.service.ask(session, core.run, big - i, f"name {i} 🙂", text, anonymous=i == 1)
+            for i, text in enumerate(texts)
+        )
+    )
+    stored = core.rows("SELECT id, author_id, author_name, anonymous, text FROM questions")
+    assert sorted(stored) == sorted(
+        (q.id, q.author_id, q.author_name, int(q.anonymous), q.text) for q in asked
+    )
+    assert sorted(row[4] for row in stored) == sorted(texts)
+    assert core.rows(
+        "SELECT COUNT(*) FROM question_events WHERE action = 'asked' AND actor_name IS NULL"
+    ) == [(1,)]
+
+
+async def test_a_failing_intake_statement_stores_nothing_and_spares_other_writes(
+    core: Core,
+) -> None:
+    """The batch's one statement fails whole; a plain write in its transaction still commits,
+    and numbering goes on from where it was."""
+    session = with_rules(core.session, cooldown_seconds=0)
+
+    async def mark(conn) -> str:
+        await conn.execute("INSERT INTO meta (key, value) VALUES ('marker', 'v')")
+        return "marked"
+
+    results = await asyncio.gather(
+        core.db.write(mark),
+        core.service.ask(session, core.run, 5, "e", "Fine?"),
+        # a source the schema's CHECK refuses: the batch's one statement fails as a whole
+        core.service.ask(session, core.run, 6, "f", "Broken?", source="carrier pigeon"),
+        return_exceptions=True,
+    )
+    assert results[0] == "marked"
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results[1:])
+    assert core.rows("SELECT COUNT(*) FROM questions") == [(0,)]
+    assert core.rows("SELECT COUNT(*) FROM question_events") == [(0,)]
+    assert await core.ask(7, "After that?", session=session) == 1
+    assert core.rows("SELECT value FROM meta WHERE key = 'marker'") == [("v",)]
+
+
 # ------------------------------------------------------------------- races
 
 

@@ -49,6 +49,44 @@ async def test_migrates_an_empty_database(tmp_path: Path) -> None:
     assert names >= TABLES
 
 
+async def test_upgrades_a_first_schema_database_keeping_its_log(tmp_path: Path) -> None:
+    """A log written before the intake view (schema 1) is upgraded in place and takes asks."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for statement in split_statements(migrations()[0][2]):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO sessions VALUES ('s', 't', 'UTC', '{}', 'x')")
+        conn.execute(
+            "INSERT INTO runs (id, session_id, kind, created_at) VALUES (1, 's', 'real', 'x')"
+        )
+        conn.execute(
+            "INSERT INTO questions (id, run_id, number, author_id, anonymous, text, state, "
+            "asked_at, updated_at) VALUES (1, 1, 1, 7, 0, 'old', 'pending', 'x', 'x')"
+        )
+    db = Database(path)
+    await db.open()
+    try:
+        await db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO intake (id, run_id, number, author_id, author_name, anonymous, text, "
+                "speaker_id, state, source, asked_at, source_message_id) "
+                "VALUES (2, 1, 2, 8, 'new', 0, 'new', NULL, 'pending', 'slash', 'y', NULL)"
+            )
+        )
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() == 2
+        assert conn.execute("SELECT id, text FROM questions ORDER BY id").fetchall() == [
+            (1, "old"),
+            (2, "new"),
+        ]
+        assert conn.execute(
+            "SELECT question_id, action, actor_name FROM question_events"
+        ).fetchall() == [(2, "asked", "new")]
+
+
 async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     db = Database(path)

@@ -2,10 +2,14 @@
 
 Every write goes through one queue. The first write to find no flush under way starts one; the
 flush takes every write queued at that moment, runs them in one `BEGIN IMMEDIATE` transaction
-(when it holds more than one write, each inside its own savepoint, so one failing write rolls back
-alone), commits once, and only then resolves each caller's future; it repeats while writes are
-queued, then ends (no task idles between bursts). A caller therefore learns of its write only
-after it is durable, and a burst of writes costs one commit, not one each.
+(when it holds more than one plain write, each inside its own savepoint, so one failing write
+rolls back alone), commits once, and only then resolves each caller's future; it repeats while
+writes are queued, then ends (no task idles between bursts). A caller therefore learns of its
+write only after it is durable, and a burst of writes costs one commit, not one each.
+
+Writes of one kind queued together (asks) go to a `Batcher`: its reads are sent right behind the
+BEGIN, and its one statement right before the COMMIT, so a lone ask costs two round trips to the
+database thread instead of five.
 
 Durability: WAL with `synchronous=FULL`: a commit survives a process crash and, where the disk
 honours fsync, a power loss. Group commit keeps the price of the extra sync to one per batch.
@@ -18,7 +22,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,6 +39,10 @@ R = TypeVar("R")
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 5000
 MAX_BATCH = 8192
+
+Statement = tuple[str, Sequence[Any]]
+BEGIN: Statement = ("BEGIN IMMEDIATE", ())
+COMMIT: Statement = ("COMMIT", ())
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -43,10 +51,24 @@ class DatabaseError(Exception):
 
 
 class Batcher(Protocol[P, R]):
-    """Runs many queued writes of one kind together, inside the writer's transaction."""
+    """Applies many queued writes of one kind together: one round of reads, then one statement.
 
-    async def run(self, conn: aiosqlite.Connection, items: list[P]) -> list[R | Exception]:
-        """Apply `items` in order; return one result or exception per item."""
+    The writer sends the reads right behind its BEGIN, and the statement right before its COMMIT
+    when the batch ends the transaction, so a batch costs two round trips to the database thread.
+    """
+
+    def reads(self, items: list[P]) -> list[Statement]:
+        """The queries whose rows `plan` needs."""
+        ...
+
+    def plan(
+        self, items: list[P], found: list[Iterable[Any]]
+    ) -> tuple[list[R | Exception], Statement | None]:
+        """Return one result or exception per item, and the one statement that stores them all.
+
+        It must be a single statement: SQLite applies one statement whole or not at all, which
+        is what lets the writer send the COMMIT behind it without waiting for its outcome.
+        """
         ...
 
 
@@ -293,19 +315,27 @@ class Database:
         units = _units([job for job in batch if not job.future.done()])
         if not units:
             return
-        # A savepoint lets one failing unit roll back alone; it costs a third more per insert,
-        # so a transaction of one unit goes without and is rolled back whole if that unit fails.
+        # A savepoint lets one failing plain write roll back alone; it costs a third more per
+        # insert, so a transaction of one unit goes without and is rolled back whole if that
+        # unit fails. A batcher's unit needs none: its one statement applies whole or not at all.
         guarded = len(units) > 1
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
-        await conn.execute("BEGIN IMMEDIATE")
+        committed = False
         try:
-            for unit in units:
+            for index, unit in enumerate(units):
+                begin = [BEGIN] if index == 0 else []
                 if unit[0].batcher is not None:
-                    outcomes.extend(await self._run_group(conn, unit, guarded))
+                    commit = [COMMIT] if index == len(units) - 1 else []
+                    group, committed = await self._run_group(conn, unit, begin, commit)
+                    outcomes.extend(group)
                 else:
+                    if begin:
+                        await conn.execute(BEGIN[0])
                     outcomes.append(await self._run_one(conn, unit[0], guarded))
-            if guarded or outcomes[0][2] is None:
-                await conn.execute("COMMIT")
+            if committed:
+                self.commits += 1
+            elif guarded or outcomes[0][2] is None:
+                await conn.execute(COMMIT[0])
                 self.commits += 1
             else:
                 await conn.execute("ROLLBACK")
@@ -330,19 +360,36 @@ class Database:
         return job, result, error
 
     async def _run_group(
-        self, conn: aiosqlite.Connection, group: list[_Job[Any]], guarded: bool
-    ) -> list[tuple[_Job[Any], Any, BaseException | None]]:
+        self,
+        conn: aiosqlite.Connection,
+        group: list[_Job[Any]],
+        begin: list[Statement],
+        commit: list[Statement],
+    ) -> tuple[list[tuple[_Job[Any], Any, BaseException | None]], bool]:
+        """Run one batcher's jobs: [BEGIN,] reads | plan | statement[, COMMIT]. Return each
+        job's outcome and whether the transaction was committed."""
         batcher = group[0].batcher
         assert batcher is not None
         items = [job.item for job in group]
-        results, error = await _in_savepoint(conn, "grp", guarded, lambda: batcher.run(conn, items))
+        replies = await pipeline(conn, [*begin, *batcher.reads(items)])
+        failed = next((r for r in replies if isinstance(r, BaseException)), None)
+        if begin and failed is replies[0]:
+            raise failed  # no transaction: nothing was written, and nothing may be
+        try:
+            if failed is not None:
+                raise failed
+            results, statement = batcher.plan(items, replies[len(begin) :])
+        except Exception as exc:
+            return [(job, None, exc) for job in group], False
+        if statement is None:
+            return _outcomes(group, results), False
+        replies = await pipeline(conn, [statement, *commit])
+        error = replies[0] if isinstance(replies[0], BaseException) else None
+        if commit and isinstance(replies[1], BaseException):
+            raise error or replies[1]  # rolled back: every job of the batch fails
         if error is not None:
-            return [(job, None, error) for job in group]
-        assert results is not None
-        return [
-            (job, None, r) if isinstance(r, Exception) else (job, r, None)
-            for job, r in zip(group, results, strict=True)
-        ]
+            return [(job, None, error) for job in group], bool(commit)
+        return _outcomes(group, results), bool(commit)
 
     # ------------------------------------------------------------------- reads
 
@@ -381,6 +428,33 @@ def _units(batch: list[_Job[Any]]) -> list[list[_Job[Any]]]:
         else:
             units.append([job])
     return units
+
+
+def _outcomes(
+    group: list[_Job[Any]], results: list[Any]
+) -> list[tuple[_Job[Any], Any, BaseException | None]]:
+    return [
+        (job, None, r) if isinstance(r, Exception) else (job, r, None)
+        for job, r in zip(group, results, strict=True)
+    ]
+
+
+async def pipeline(conn: aiosqlite.Connection, statements: list[Statement]) -> list[Any]:
+    """Run statements back to back on the connection's thread, in one round trip.
+
+    All are queued before the first result is awaited (aiosqlite runs its queue in order).
+    Returns each one's rows, or the exception it raised; a failure does not stop the next.
+    """
+    if len(statements) == 1:  # no task needed
+        sql, params = statements[0]
+        try:
+            return [await conn.execute_fetchall(sql, params)]
+        except Exception as exc:
+            return [exc]
+    return await asyncio.gather(
+        *(conn.execute_fetchall(sql, params) for sql, params in statements),
+        return_exceptions=True,
+    )
 
 
 async def open_readonly(path: Path) -> aiosqlite.Connection:

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.storage.database import Statement
 from bot.timeutil import from_db, to_db
 
 # SQLite accepts at least 32766 bound parameters; stay well below for IN (...) lists.
@@ -243,14 +244,9 @@ async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) 
 # ---------------------------------------------------------- intake (batched)
 
 
-async def askers(
-    conn: aiosqlite.Connection, session_id: str, run_id: int, user_ids: Sequence[int]
-) -> tuple[int, int, dict[int, tuple[bool, str | None, int]]]:
-    """Read what intake needs, in one query: the highest question id and the run's highest
-    number (0 when none), and per person (blocked in the session, last asked_at text in the
-    run, questions waiting in the run). Waiting means pending review, or approved and not yet
-    answered."""
-    rows = await conn.execute_fetchall(
+def askers_query(session_id: str, run_id: int, user_ids: Sequence[int]) -> Statement:
+    """The one query intake reads, for `parse_askers`."""
+    return (
         "WITH people(user_id) AS (SELECT value FROM json_each(?)) "
         "SELECT p.user_id, "
         "EXISTS (SELECT 1 FROM blocks b WHERE b.session_id = ? AND b.user_id = p.user_id), "
@@ -263,31 +259,39 @@ async def askers(
         "FROM people p",
         (json.dumps(list(user_ids)), session_id, run_id, run_id, run_id),
     )
+
+
+def parse_askers(rows: Iterable[Any]) -> tuple[int, int, dict[int, tuple[bool, str | None, int]]]:
+    """Read what intake needs from `askers_query`'s rows: the highest question id and the run's
+    highest number (0 when none), and per person (blocked in the session, last asked_at text in
+    the run, questions waiting in the run). Waiting means pending review, or approved and not
+    yet answered."""
+    rows = list(rows)
     people = {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
-    first = next(iter(rows))
-    return int(first[4]), int(first[5]), people
+    return int(rows[0][4]), int(rows[0][5]), people
 
 
-QuestionRow = tuple[Any, ...]
-EventRow = tuple[Any, ...]
+INTAKE_COLUMNS = (
+    "id, run_id, number, author_id, author_name, anonymous, text, speaker_id, state, source, "
+    "asked_at, source_message_id"
+)
+_INTAKE_INSERT = (
+    f"INSERT INTO intake ({INTAKE_COLUMNS}) SELECT "
+    + ", ".join(f"json_extract(value, '$[{k}]')" for k in range(len(INTAKE_COLUMNS.split(","))))
+    + " FROM json_each(?)"
+)
 
 
-async def insert_questions(
-    conn: aiosqlite.Connection, questions: Sequence[QuestionRow], events: Sequence[EventRow]
-) -> None:
-    """Insert new questions and their first events, each list in one executemany.
+def intake_insert(rows: Sequence[Sequence[Any]]) -> Statement:
+    """One statement that stores new questions with their "asked" events (migration 0002).
 
-    Question rows: (id, run_id, number, author_id, author_name, anonymous, text, speaker_id,
-    state, source, asked_at, updated_at, source_message_id). Event rows: (question_id, action,
-    actor_id, actor_name, at, from_state, to_state, reason, detail).
+    Rows are lists in the order of `INTAKE_COLUMNS`; they travel as one JSON array, so the whole
+    batch is a single statement, applied whole or not at all.
     """
-    await conn.executemany(
-        "INSERT INTO questions (id, run_id, number, author_id, author_name, anonymous, text, "
-        "speaker_id, state, source, asked_at, updated_at, source_message_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        questions,
-    )
-    await add_events(conn, events)
+    return _INTAKE_INSERT, (json.dumps(rows, ensure_ascii=False),)
+
+
+EventRow = tuple[Any, ...]
 
 
 async def add_events(conn: aiosqlite.Connection, events: Sequence[EventRow]) -> None:
