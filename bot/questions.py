@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,6 +120,9 @@ class _AuthorState:
     waiting: int
 
 
+FIRST_STATEMENT = 1024  # rows: the database starts on these while the rest of a burst is built
+
+
 class IntakeBatcher:
     """Check, number and store every ask queued together, in one transaction.
 
@@ -132,36 +135,39 @@ class IntakeBatcher:
     """
 
     def reads(self, items: list[IntakeRequest]) -> list[qrepo.Statement]:
-        """One query per run among the items."""
-        return [
-            qrepo.askers_query(
-                items[indexes[0]].session_id,
-                run_id,
-                list(dict.fromkeys(items[i].author_id for i in indexes)),
-            )
-            for run_id, indexes in _by_run(items).items()
-        ]
+        """Two queries per run among the items: its counters, and its askers."""
+        reads = []
+        for run_id, indexes in _by_run(items).items():
+            authors = list(dict.fromkeys(items[i].author_id for i in indexes))
+            reads.append(qrepo.counters_query(run_id))
+            reads.append(qrepo.askers_query(items[indexes[0]].session_id, run_id, authors))
+        return reads
 
     def plan(
         self, items: list[IntakeRequest], found: list[Iterable[Any]]
-    ) -> tuple[list[tuple[int, int] | Exception], qrepo.Statement | None]:
-        """Return per item its (question id, number) or the Refusal that kept it out, and the
-        statement that stores the questions taken."""
+    ) -> Generator[tuple[qrepo.Statement, bool], None, list[tuple[int, int] | Exception]]:
+        """Yield the statements that store the questions taken, with whether another follows;
+        return per item its (question id, number) or the Refusal that kept it out.
+
+        A batch larger than `FIRST_STATEMENT` rows is stored by two statements: the first
+        `FIRST_STATEMENT` rows go to the database while the rest are checked and built.
+        """
         results: list[tuple[int, int] | Exception] = [Refusal("")] * len(items)
         stamp_of: datetime | None = None
         stamp = ""
         rows: list[list[Any]] = []
         next_id = 0
-        for (run_id, indexes), read in zip(_by_run(items).items(), found, strict=True):
-            last_id, number, askers = qrepo.parse_askers(read)
-            people = {
-                uid: _AuthorState(last, waiting) for uid, (_, last, waiting) in askers.items()
-            }
-            blocked = {uid for uid, (is_blocked, _, _) in askers.items() if is_blocked}
+        for index, (run_id, indexes) in enumerate(_by_run(items).items()):
+            last_id, number = qrepo.parse_counters(found[2 * index])
+            known = qrepo.parse_askers(found[2 * index + 1])
+            people = {uid: _AuthorState(last, n) for uid, (_, last, n) in known.items()}
+            blocked = {uid for uid, (is_blocked, _, _) in known.items() if is_blocked}
             next_id = max(next_id, last_id + 1)
             for i in indexes:
                 item = items[i]
-                person = people[item.author_id]
+                person = people.get(item.author_id)
+                if person is None:
+                    person = people[item.author_id] = _AuthorState(None, 0)
                 refusal = _intake_refusal(item, person, item.author_id in blocked)
                 if refusal is not None:
                     results[i] = refusal
@@ -189,7 +195,12 @@ class IntakeBatcher:
                 next_id += 1
                 person.last_asked = stamp
                 person.waiting += 1
-        return results, qrepo.intake_insert(rows) if rows else None
+                if len(rows) == FIRST_STATEMENT and len(items) > FIRST_STATEMENT:
+                    yield qrepo.intake_insert(rows), True
+                    rows = []
+        if rows:
+            yield qrepo.intake_insert(rows), False
+        return results
 
 
 def _by_run(items: list[IntakeRequest]) -> dict[int, list[int]]:

@@ -352,6 +352,56 @@ async def test_a_failing_intake_statement_stores_nothing_and_spares_other_writes
     assert core.rows("SELECT value FROM meta WHERE key = 'marker'") == [("v",)]
 
 
+async def test_a_burst_larger_than_one_statement_is_stored_whole_and_in_order(
+    core: Core,
+) -> None:
+    """A burst past FIRST_STATEMENT rows is stored by two statements in one transaction; the
+    askers hear back in the order they asked."""
+    from bot.questions import FIRST_STATEMENT
+
+    session = with_rules(core.session, cooldown_seconds=0)
+    n = FIRST_STATEMENT + 76
+    heard: list[int] = []
+
+    async def one(author: int) -> None:
+        await core.service.ask(session, core.run, author, f"u{author}", f"Question {author}?")
+        heard.append(author)
+
+    commits = core.db.commits
+    await asyncio.gather(*(one(a) for a in range(1, n + 1)))
+    assert heard == list(range(1, n + 1))
+    assert core.db.commits - commits == 1
+    assert core.rows("SELECT COUNT(*), MIN(number), MAX(number) FROM questions") == [(n, 1, n)]
+    assert core.rows("SELECT COUNT(*) FROM question_events WHERE action = 'asked'") == [(n,)]
+
+
+async def test_if_the_second_statement_of_a_burst_fails_nothing_of_the_burst_is_stored(
+    core: Core,
+) -> None:
+    from bot.questions import FIRST_STATEMENT
+
+    session = with_rules(core.session, cooldown_seconds=0)
+    n = FIRST_STATEMENT + 10
+    results = await asyncio.gather(
+        *(
+            core.service.ask(
+                session,
+                core.run,
+                a,
+                f"u{a}",
+                f"Question {a}?",
+                source="carrier pigeon" if a == n else "slash",  # refused by the schema
+            )
+            for a in range(1, n + 1)
+        ),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results)
+    assert core.rows("SELECT COUNT(*) FROM questions") == [(0,)]
+    assert core.rows("SELECT COUNT(*) FROM question_events") == [(0,)]
+    assert await core.ask(1, "And now?", session=session) == 1
+
+
 # ------------------------------------------------------------------- races
 
 

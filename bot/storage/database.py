@@ -22,7 +22,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,6 +39,7 @@ R = TypeVar("R")
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 5000
 MAX_BATCH = 8192
+WAKE_SLICE = 256  # writers told of their commit per turn of the event loop
 
 Statement = tuple[str, Sequence[Any]]
 BEGIN: Statement = ("BEGIN IMMEDIATE", ())
@@ -51,10 +52,11 @@ class DatabaseError(Exception):
 
 
 class Batcher(Protocol[P, R]):
-    """Applies many queued writes of one kind together: one round of reads, then one statement.
+    """Applies many queued writes of one kind together: one round of reads, then its statements.
 
-    The writer sends the reads right behind its BEGIN, and the statement right before its COMMIT
-    when the batch ends the transaction, so a batch costs two round trips to the database thread.
+    The writer sends the reads right behind its BEGIN. A batch stored by one statement gets the
+    COMMIT queued right behind it, so a lone write of this kind costs two round trips to the
+    database thread; a large batch is stored by several, the first sent while the rest are built.
     """
 
     def reads(self, items: list[P]) -> list[Statement]:
@@ -63,11 +65,13 @@ class Batcher(Protocol[P, R]):
 
     def plan(
         self, items: list[P], found: list[Iterable[Any]]
-    ) -> tuple[list[R | Exception], Statement | None]:
-        """Return one result or exception per item, and the one statement that stores them all.
+    ) -> Generator[tuple[Statement, bool], None, list[R | Exception]]:
+        """Yield (statement, more) as each statement that stores the items is built (`more`:
+        another follows); return one result or exception per item.
 
-        It must be a single statement: SQLite applies one statement whole or not at all, which
-        is what lets the writer send the COMMIT behind it without waiting for its outcome.
+        Each must be a single SQL statement, which SQLite applies whole or not at all: the
+        writer relies on it. If one of several fails, the whole transaction is rolled back and
+        every write in it fails.
         """
         ...
 
@@ -343,13 +347,16 @@ class Database:
             with contextlib.suppress(Exception):
                 await conn.execute("ROLLBACK")
             raise
-        for job, result, error in outcomes:
+        for index, (job, result, error) in enumerate(outcomes, 1):
             if job.future.done():
                 continue
             if error is not None:
                 job.future.set_exception(error)
             else:
                 job.future.set_result(result)
+            if index % WAKE_SLICE == 0:
+                # the first writers hear back first, without waiting for thousands more to be told
+                await asyncio.sleep(0)
 
     async def _run_one(
         self, conn: aiosqlite.Connection, job: _Job[Any], guarded: bool
@@ -375,20 +382,42 @@ class Database:
         failed = next((r for r in replies if isinstance(r, BaseException)), None)
         if begin and failed is replies[0]:
             raise failed  # no transaction: nothing was written, and nothing may be
+        plan = batcher.plan(items, replies[len(begin) :])
         try:
             if failed is not None:
                 raise failed
-            results, statement = batcher.plan(items, replies[len(begin) :])
+            step, results = _advance(plan)
         except Exception as exc:
             return [(job, None, exc) for job in group], False
-        if statement is None:
+        if step is None:
+            assert results is not None
             return _outcomes(group, results), False
-        replies = await pipeline(conn, [statement, *commit])
-        error = replies[0] if isinstance(replies[0], BaseException) else None
-        if commit and isinstance(replies[1], BaseException):
-            raise error or replies[1]  # rolled back: every job of the batch fails
+        sent: list[asyncio.Future[Any]] = []
+        while step is not None:
+            statement, more = step
+            sent.append(asyncio.ensure_future(conn.execute_fetchall(*statement)))
+            if more:  # let it go now: the database thread works while the next one is built
+                await asyncio.sleep(0)
+            try:
+                step, results = _advance(plan)
+            except BaseException:
+                await asyncio.gather(*sent, return_exceptions=True)
+                raise  # some statements ran: the transaction is rolled back, every job fails
+        if len(sent) > 1:
+            for outcome in await asyncio.gather(*sent, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome  # as above
+            sent.clear()
+        # One statement applies whole or not at all, so the COMMIT can be queued right behind it.
+        replies = await asyncio.gather(
+            *sent, *([pipeline(conn, commit)] if commit else []), return_exceptions=True
+        )
+        error = replies[0] if sent and isinstance(replies[0], BaseException) else None
+        if commit and isinstance(replies[-1][0], BaseException):
+            raise error or replies[-1][0]  # rolled back: every job of the batch fails
         if error is not None:
             return [(job, None, error) for job in group], bool(commit)
+        assert results is not None
         return _outcomes(group, results), bool(commit)
 
     # ------------------------------------------------------------------- reads
@@ -428,6 +457,14 @@ def _units(batch: list[_Job[Any]]) -> list[list[_Job[Any]]]:
         else:
             units.append([job])
     return units
+
+
+def _advance(plan: Generator[T, None, R]) -> tuple[T | None, R | None]:
+    """Run a plan to its next statement: (statement, None), or (None, its results) at the end."""
+    try:
+        return next(plan), None
+    except StopIteration as end:
+        return None, end.value
 
 
 def _outcomes(

@@ -244,31 +244,43 @@ async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) 
 # ---------------------------------------------------------- intake (batched)
 
 
-def askers_query(session_id: str, run_id: int, user_ids: Sequence[int]) -> Statement:
-    """The one query intake reads, for `parse_askers`."""
+def counters_query(run_id: int) -> Statement:
+    """The highest question id, and the run's highest number (0 when none): for `parse_counters`."""
     return (
-        "WITH people(user_id) AS (SELECT value FROM json_each(?)) "
-        "SELECT p.user_id, "
-        "EXISTS (SELECT 1 FROM blocks b WHERE b.session_id = ? AND b.user_id = p.user_id), "
-        "(SELECT MAX(q.asked_at) FROM questions q "
-        " WHERE q.run_id = ? AND q.author_id = p.user_id), "
-        "(SELECT COUNT(*) FROM questions q WHERE q.run_id = ? AND q.author_id = p.user_id "
-        " AND q.state IN ('pending', 'approved')), "
-        "(SELECT COALESCE(MAX(id), 0) FROM questions), "
-        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?) "
-        "FROM people p",
-        (json.dumps(list(user_ids)), session_id, run_id, run_id, run_id),
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM questions), "
+        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?)",
+        (run_id,),
     )
 
 
-def parse_askers(rows: Iterable[Any]) -> tuple[int, int, dict[int, tuple[bool, str | None, int]]]:
-    """Read what intake needs from `askers_query`'s rows: the highest question id and the run's
-    highest number (0 when none), and per person (blocked in the session, last asked_at text in
-    the run, questions waiting in the run). Waiting means pending review, or approved and not
-    yet answered."""
-    rows = list(rows)
-    people = {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
-    return int(rows[0][4]), int(rows[0][5]), people
+def parse_counters(rows: Iterable[Any]) -> tuple[int, int]:
+    row = next(iter(rows))
+    return int(row[0]), int(row[1])
+
+
+def askers_query(session_id: str, run_id: int, user_ids: Sequence[int]) -> Statement:
+    """What intake needs to know of these people, for `parse_askers`: only those blocked in the
+    session or with a question in the run have a row (in a burst, most have none)."""
+    return (
+        "WITH people(user_id) AS (SELECT value FROM json_each(?)) "
+        "SELECT * FROM ("
+        " SELECT p.user_id, "
+        " EXISTS (SELECT 1 FROM blocks b WHERE b.session_id = ? AND b.user_id = p.user_id) AS b, "
+        " (SELECT MAX(q.asked_at) FROM questions q "
+        "  WHERE q.run_id = ? AND q.author_id = p.user_id) AS last, "
+        " (SELECT COUNT(*) FROM questions q WHERE q.run_id = ? AND q.author_id = p.user_id "
+        "  AND q.state IN ('pending', 'approved')) "
+        " FROM people p"
+        ") WHERE b OR last IS NOT NULL",
+        (json.dumps(list(user_ids)), session_id, run_id, run_id),
+    )
+
+
+def parse_askers(rows: Iterable[Any]) -> dict[int, tuple[bool, str | None, int]]:
+    """Per person with a row: (blocked in the session, last asked_at text in the run, questions
+    waiting in the run). Waiting means pending review, or approved and not yet answered. Anyone
+    without a row is not blocked and has asked nothing in the run."""
+    return {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
 
 
 INTAKE_COLUMNS = (
