@@ -126,22 +126,23 @@ FIRST_STATEMENT = 1024  # rows: the database starts on these while the rest of a
 class IntakeBatcher:
     """Check, number and store every ask queued together, in one transaction.
 
-    Per batch and run, one query reads the blocks and the askers' last question and waiting
-    count for all askers, with the last id and the run's last number (the writer sends these
-    reads right behind its BEGIN). The rules are then applied in queue order, numbers and ids
-    assigned, and one statement stores every question with its "asked" event (the writer sends
-    the COMMIT right behind it). Each asker gets back (id, number) and builds its own `Question`
-    after the commit.
+    Per batch and run, one query reads the last id and the run's last number, and the blocks
+    and the last question and waiting count of the askers who have any. The rules are then
+    applied in queue order, numbers and ids assigned, and one statement stores every question
+    with its "asked" event (two for a large batch). Each asker gets back (id, number) and builds
+    its own `Question` after the commit.
     """
 
     def reads(self, items: list[IntakeRequest]) -> list[qrepo.Statement]:
-        """Two queries per run among the items: its counters, and its askers."""
-        reads = []
-        for run_id, indexes in _by_run(items).items():
-            authors = list(dict.fromkeys(items[i].author_id for i in indexes))
-            reads.append(qrepo.counters_query(run_id))
-            reads.append(qrepo.askers_query(items[indexes[0]].session_id, run_id, authors))
-        return reads
+        """One query per run among the items."""
+        return [
+            qrepo.askers_query(
+                items[indexes[0]].session_id,
+                run_id,
+                list(dict.fromkeys(items[i].author_id for i in indexes)),
+            )
+            for run_id, indexes in _by_run(items).items()
+        ]
 
     def plan(
         self, items: list[IntakeRequest], found: list[Iterable[Any]]
@@ -157,9 +158,8 @@ class IntakeBatcher:
         stamp = ""
         rows: list[list[Any]] = []
         next_id = 0
-        for index, (run_id, indexes) in enumerate(_by_run(items).items()):
-            last_id, number = qrepo.parse_counters(found[2 * index])
-            known = qrepo.parse_askers(found[2 * index + 1])
+        for (run_id, indexes), read in zip(_by_run(items).items(), found, strict=True):
+            last_id, number, known = qrepo.parse_askers(read)
             people = {uid: _AuthorState(last, n) for uid, (_, last, n) in known.items()}
             blocked = {uid for uid, (is_blocked, _, _) in known.items() if is_blocked}
             next_id = max(next_id, last_id + 1)

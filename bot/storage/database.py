@@ -7,9 +7,8 @@ rolls back alone), commits once, and only then resolves each caller's future; it
 writes are queued, then ends (no task idles between bursts). A caller therefore learns of its
 write only after it is durable, and a burst of writes costs one commit, not one each.
 
-Writes of one kind queued together (asks) go to a `Batcher`: its reads are sent right behind the
-BEGIN, and its one statement right before the COMMIT, so a lone ask costs two round trips to the
-database thread instead of five.
+Writes of one kind queued together (asks) go to a `Batcher`: one round of reads, then one
+statement for the whole batch (two for a large one, the first sent while the second is built).
 
 Durability: WAL with `synchronous=FULL`: a commit survives a process crash and, where the disk
 honours fsync, a power loss. Group commit keeps the price of the extra sync to one per batch.
@@ -42,8 +41,6 @@ MAX_BATCH = 8192
 WAKE_SLICE = 256  # writers told of their commit per turn of the event loop
 
 Statement = tuple[str, Sequence[Any]]
-BEGIN: Statement = ("BEGIN IMMEDIATE", ())
-COMMIT: Statement = ("COMMIT", ())
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -54,9 +51,9 @@ class DatabaseError(Exception):
 class Batcher(Protocol[P, R]):
     """Applies many queued writes of one kind together: one round of reads, then its statements.
 
-    The writer sends the reads right behind its BEGIN. A batch stored by one statement gets the
-    COMMIT queued right behind it, so a lone write of this kind costs two round trips to the
-    database thread; a large batch is stored by several, the first sent while the rest are built.
+    Each statement must be a single SQL statement, which SQLite applies whole or not at all, so
+    a batch needs no savepoint. A large batch is stored by several: the first is sent while the
+    rest are built.
     """
 
     def reads(self, items: list[P]) -> list[Statement]:
@@ -69,9 +66,8 @@ class Batcher(Protocol[P, R]):
         """Yield (statement, more) as each statement that stores the items is built (`more`:
         another follows); return one result or exception per item.
 
-        Each must be a single SQL statement, which SQLite applies whole or not at all: the
-        writer relies on it. If one of several fails, the whole transaction is rolled back and
-        every write in it fails.
+        If the only statement fails, only this batch's writes fail. If one of several fails,
+        the whole transaction is rolled back and every write in it fails.
         """
         ...
 
@@ -324,22 +320,15 @@ class Database:
         # unit fails. A batcher's unit needs none: its one statement applies whole or not at all.
         guarded = len(units) > 1
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
-        committed = False
+        await conn.execute("BEGIN IMMEDIATE")
         try:
-            for index, unit in enumerate(units):
-                begin = [BEGIN] if index == 0 else []
+            for unit in units:
                 if unit[0].batcher is not None:
-                    commit = [COMMIT] if index == len(units) - 1 else []
-                    group, committed = await self._run_group(conn, unit, begin, commit)
-                    outcomes.extend(group)
+                    outcomes.extend(await self._run_group(conn, unit))
                 else:
-                    if begin:
-                        await conn.execute(BEGIN[0])
                     outcomes.append(await self._run_one(conn, unit[0], guarded))
-            if committed:
-                self.commits += 1
-            elif guarded or outcomes[0][2] is None:
-                await conn.execute(COMMIT[0])
+            if guarded or outcomes[0][2] is None:
+                await conn.execute("COMMIT")
                 self.commits += 1
             else:
                 await conn.execute("ROLLBACK")
@@ -367,58 +356,45 @@ class Database:
         return job, result, error
 
     async def _run_group(
-        self,
-        conn: aiosqlite.Connection,
-        group: list[_Job[Any]],
-        begin: list[Statement],
-        commit: list[Statement],
-    ) -> tuple[list[tuple[_Job[Any], Any, BaseException | None]], bool]:
-        """Run one batcher's jobs: [BEGIN,] reads | plan | statement[, COMMIT]. Return each
-        job's outcome and whether the transaction was committed."""
+        self, conn: aiosqlite.Connection, group: list[_Job[Any]]
+    ) -> list[tuple[_Job[Any], Any, BaseException | None]]:
+        """Run one batcher's jobs: its reads, then the statements its plan yields."""
         batcher = group[0].batcher
         assert batcher is not None
         items = [job.item for job in group]
-        replies = await pipeline(conn, [*begin, *batcher.reads(items)])
-        failed = next((r for r in replies if isinstance(r, BaseException)), None)
-        if begin and failed is replies[0]:
-            raise failed  # no transaction: nothing was written, and nothing may be
-        plan = batcher.plan(items, replies[len(begin) :])
         try:
-            if failed is not None:
-                raise failed
+            found = [await conn.execute_fetchall(*read) for read in batcher.reads(items)]
+            plan = batcher.plan(items, found)
             step, results = _advance(plan)
         except Exception as exc:
-            return [(job, None, exc) for job in group], False
-        if step is None:
-            assert results is not None
-            return _outcomes(group, results), False
+            return [(job, None, exc) for job in group]
         sent: list[asyncio.Future[Any]] = []
+        last: Statement | None = None
         while step is not None:
             statement, more = step
-            sent.append(asyncio.ensure_future(conn.execute_fetchall(*statement)))
-            if more:  # let it go now: the database thread works while the next one is built
-                await asyncio.sleep(0)
+            if more:  # part of a large batch: send it now, and build the next meanwhile
+                sent.append(asyncio.ensure_future(conn.execute_fetchall(*statement)))
+                await asyncio.sleep(0)  # let it reach the database thread
+            else:
+                last = statement
             try:
                 step, results = _advance(plan)
             except BaseException:
                 await asyncio.gather(*sent, return_exceptions=True)
                 raise  # some statements ran: the transaction is rolled back, every job fails
-        if len(sent) > 1:
-            for outcome in await asyncio.gather(*sent, return_exceptions=True):
-                if isinstance(outcome, BaseException):
-                    raise outcome  # as above
-            sent.clear()
-        # One statement applies whole or not at all, so the COMMIT can be queued right behind it.
-        replies = await asyncio.gather(
-            *sent, *([pipeline(conn, commit)] if commit else []), return_exceptions=True
-        )
-        error = replies[0] if sent and isinstance(replies[0], BaseException) else None
-        if commit and isinstance(replies[-1][0], BaseException):
-            raise error or replies[-1][0]  # rolled back: every job of the batch fails
-        if error is not None:
-            return [(job, None, error) for job in group], bool(commit)
+        replies: list[Any] = await asyncio.gather(*sent, return_exceptions=True)
+        if last is not None:
+            try:
+                replies.append(await conn.execute_fetchall(*last))
+            except Exception as exc:
+                replies.append(exc)
+        error = next((r for r in replies if isinstance(r, BaseException)), None)
+        if error is not None and len(replies) > 1:
+            raise error  # as above
+        if error is not None:  # one statement applies whole or not at all: only this batch fails
+            return [(job, None, error) for job in group]
         assert results is not None
-        return _outcomes(group, results), bool(commit)
+        return _outcomes(group, results)
 
     # ------------------------------------------------------------------- reads
 
@@ -474,24 +450,6 @@ def _outcomes(
         (job, None, r) if isinstance(r, Exception) else (job, r, None)
         for job, r in zip(group, results, strict=True)
     ]
-
-
-async def pipeline(conn: aiosqlite.Connection, statements: list[Statement]) -> list[Any]:
-    """Run statements back to back on the connection's thread, in one round trip.
-
-    All are queued before the first result is awaited (aiosqlite runs its queue in order).
-    Returns each one's rows, or the exception it raised; a failure does not stop the next.
-    """
-    if len(statements) == 1:  # no task needed
-        sql, params = statements[0]
-        try:
-            return [await conn.execute_fetchall(sql, params)]
-        except Exception as exc:
-            return [exc]
-    return await asyncio.gather(
-        *(conn.execute_fetchall(sql, params) for sql, params in statements),
-        return_exceptions=True,
-    )
 
 
 async def open_readonly(path: Path) -> aiosqlite.Connection:

@@ -244,43 +244,39 @@ async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) 
 # ---------------------------------------------------------- intake (batched)
 
 
-def counters_query(run_id: int) -> Statement:
-    """The highest question id, and the run's highest number (0 when none): for `parse_counters`."""
-    return (
-        "SELECT (SELECT COALESCE(MAX(id), 0) FROM questions), "
-        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?)",
-        (run_id,),
-    )
-
-
-def parse_counters(rows: Iterable[Any]) -> tuple[int, int]:
-    row = next(iter(rows))
-    return int(row[0]), int(row[1])
-
-
 def askers_query(session_id: str, run_id: int, user_ids: Sequence[int]) -> Statement:
-    """What intake needs to know of these people, for `parse_askers`: only those blocked in the
-    session or with a question in the run have a row (in a burst, most have none)."""
+    """The one query intake reads, for `parse_askers`: first the counters, then a row for each
+    of these people blocked in the session or with a question in the run (in a burst, most
+    have none)."""
     return (
-        "WITH people(user_id) AS (SELECT value FROM json_each(?)) "
-        "SELECT * FROM ("
-        " SELECT p.user_id, "
-        " EXISTS (SELECT 1 FROM blocks b WHERE b.session_id = ? AND b.user_id = p.user_id) AS b, "
+        "SELECT 0, NULL, (SELECT COALESCE(MAX(id), 0) FROM questions), "
+        "(SELECT COALESCE(MAX(number), 0) FROM questions WHERE run_id = ?), NULL "
+        "UNION ALL "
+        "SELECT 1, * FROM ("
+        " SELECT p.value AS user_id, "
+        " EXISTS (SELECT 1 FROM blocks b WHERE b.session_id = ? AND b.user_id = p.value) AS b, "
         " (SELECT MAX(q.asked_at) FROM questions q "
-        "  WHERE q.run_id = ? AND q.author_id = p.user_id) AS last, "
-        " (SELECT COUNT(*) FROM questions q WHERE q.run_id = ? AND q.author_id = p.user_id "
+        "  WHERE q.run_id = ? AND q.author_id = p.value) AS last, "
+        " (SELECT COUNT(*) FROM questions q WHERE q.run_id = ? AND q.author_id = p.value "
         "  AND q.state IN ('pending', 'approved')) "
-        " FROM people p"
-        ") WHERE b OR last IS NOT NULL",
-        (json.dumps(list(user_ids)), session_id, run_id, run_id),
+        " FROM json_each(?) p"
+        ") WHERE b OR last IS NOT NULL "
+        "ORDER BY 1",
+        (run_id, session_id, run_id, run_id, json.dumps(list(user_ids))),
     )
 
 
-def parse_askers(rows: Iterable[Any]) -> dict[int, tuple[bool, str | None, int]]:
-    """Per person with a row: (blocked in the session, last asked_at text in the run, questions
-    waiting in the run). Waiting means pending review, or approved and not yet answered. Anyone
-    without a row is not blocked and has asked nothing in the run."""
-    return {int(r[0]): (bool(r[1]), r[2], int(r[3])) for r in rows}
+def parse_askers(
+    rows: Iterable[Any],
+) -> tuple[int, int, dict[int, tuple[bool, str | None, int]]]:
+    """Read `askers_query`'s rows: the highest question id and the run's highest number (0 when
+    none), and per person with a row (blocked in the session, last asked_at text in the run,
+    questions waiting in the run). Waiting means pending review, or approved and not yet
+    answered. Anyone without a row is not blocked and has asked nothing in the run."""
+    found = iter(rows)
+    counters = next(found)
+    people = {int(r[1]): (bool(r[2]), r[3], int(r[4])) for r in found}
+    return int(counters[2]), int(counters[3]), people
 
 
 INTAKE_COLUMNS = (
