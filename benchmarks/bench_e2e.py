@@ -95,17 +95,15 @@ def ask_text_option(bot: Any) -> str | None:
     return None
 
 
-def set_settle_poll(seconds: float) -> float:
-    """Set how long SimCord's settle loop sleeps when only callbacks are pending; return the old.
+def set_settle_poll(seconds: float) -> None:
+    """Set how long SimCord's settle loop sleeps when only callbacks are pending.
 
     SimCord (3.2.1) waits for a dispatched interaction to settle; when nothing but callbacks is
     left it sleeps `idle` (0.05 s by default) per turn.
     """
     defaults = simcord.Env._settle_internal.__kwdefaults__
     assert defaults is not None and "idle" in defaults
-    old = float(defaults["idle"])
     defaults["idle"] = seconds
-    return old
 
 
 async def commit_and_hop(folder: Path, repeats: int = 300) -> tuple[float, float]:

@@ -39,9 +39,9 @@ MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 5000
 MAX_BATCH = 8192
 WAKE_SLICE = 256  # writers told of their commit per turn of the event loop
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 Statement = tuple[str, Sequence[Any]]
-WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 class DatabaseError(Exception):
@@ -352,7 +352,7 @@ class Database:
     ) -> tuple[_Job[Any], Any, BaseException | None]:
         fn = job.fn
         assert fn is not None
-        result, error = await _in_savepoint(conn, "job", guarded, lambda: fn(conn))
+        result, error = await _in_savepoint(conn, guarded, lambda: fn(conn))
         return job, result, error
 
     async def _run_group(
@@ -406,21 +406,21 @@ class Database:
 
 
 async def _in_savepoint(
-    conn: aiosqlite.Connection, name: str, guarded: bool, work: Callable[[], Awaitable[T]]
+    conn: aiosqlite.Connection, guarded: bool, work: Callable[[], Awaitable[T]]
 ) -> tuple[T | None, Exception | None]:
     """Run `work`, inside a savepoint when `guarded`; return (result, None) or (None, error),
     rolled back to the savepoint on error."""
     if guarded:
-        await conn.execute(f"SAVEPOINT {name}")
+        await conn.execute("SAVEPOINT job")
     try:
         result = await work()
     except Exception as exc:
         if guarded:
-            await conn.execute(f"ROLLBACK TO {name}")
-            await conn.execute(f"RELEASE {name}")
+            await conn.execute("ROLLBACK TO job")
+            await conn.execute("RELEASE job")
         return None, exc
     if guarded:
-        await conn.execute(f"RELEASE {name}")
+        await conn.execute("RELEASE job")
     return result, None
 
 

@@ -299,19 +299,6 @@ def intake_insert(rows: Sequence[Sequence[Any]]) -> Statement:
     return _INTAKE_INSERT, (json.dumps(rows, ensure_ascii=False),)
 
 
-EventRow = tuple[Any, ...]
-
-
-async def add_events(conn: aiosqlite.Connection, events: Sequence[EventRow]) -> None:
-    """Insert audit events: (question_id, action, actor_id, actor_name, at, from, to, reason,
-    detail)."""
-    await conn.executemany(
-        "INSERT INTO question_events (question_id, action, actor_id, actor_name, at, "
-        "from_state, to_state, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        events,
-    )
-
-
 # -------------------------------------------------------------------- writes
 
 

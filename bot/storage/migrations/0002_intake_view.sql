@@ -1,6 +1,6 @@
 -- Intake writes a question and its "asked" event in one statement: a row inserted into this
 -- view becomes both. One statement applies whole or not at all, so a batch of asks needs no
--- savepoint, and its commit can be sent right behind it.
+-- savepoint.
 
 CREATE VIEW intake AS
 SELECT id, run_id, number, author_id, author_name, anonymous, text, speaker_id, state, source,
