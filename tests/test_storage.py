@@ -77,7 +77,7 @@ async def test_upgrades_a_first_schema_database_keeping_its_log(tmp_path: Path) 
     finally:
         await db.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() == 3
         assert conn.execute("SELECT id, text FROM questions ORDER BY id").fetchall() == [
             (1, "old"),
             (2, "new"),
@@ -85,6 +85,93 @@ async def test_upgrades_a_first_schema_database_keeping_its_log(tmp_path: Path) 
         assert conn.execute(
             "SELECT question_id, action, actor_name FROM question_events"
         ).fetchall() == [(2, "asked", "new")]
+
+
+def schema_objects(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    return set(conn.execute("SELECT type, name, tbl_name FROM sqlite_master"))
+
+
+async def test_rebuilding_questions_keeps_rows_references_and_rules(tmp_path: Path) -> None:
+    """Schema 3 rebuilds the questions table: every row, reference, index, trigger and the
+    intake view come through, and the rules still hold afterwards."""
+    path = tmp_path / "v2.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for _, _, sql in migrations()[:2]:
+            for statement in split_statements(sql):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute("INSERT INTO sessions VALUES ('s', 't', 'UTC', '{}', 'x')")
+        conn.execute(
+            "INSERT INTO runs (id, session_id, kind, created_at) VALUES (1, 's', 'real', 'x')"
+        )
+        for n, state in ((1, "approved"), (2, "merged"), (3, "pending")):
+            conn.execute(
+                "INSERT INTO intake (id, run_id, number, author_id, author_name, anonymous, "
+                "text, speaker_id, state, source, asked_at, source_message_id) "
+                "VALUES (?, 1, ?, 7, 'Ana', 0, ?, NULL, ?, 'slash', 'x', NULL)",
+                (n, n, f"question {n}", state),
+            )
+        conn.execute("UPDATE questions SET merged_into = 1, votes = 1 WHERE id = 2")
+        conn.execute("INSERT INTO votes VALUES (1, 99, 'x')")
+        conn.execute("INSERT INTO co_askers VALUES (1, 7, 0, 2)")
+        before_rows = conn.execute("SELECT * FROM questions ORDER BY id").fetchall()
+        before_objects = schema_objects(conn)
+    db = Database(path)
+    await db.open()
+    try:
+        await db.write(
+            lambda conn: conn.execute(
+                "INSERT INTO intake (id, run_id, number, author_id, author_name, anonymous, text, "
+                "speaker_id, state, source, asked_at, source_message_id) "
+                "VALUES (4, 1, 4, 8, NULL, 1, 'new', NULL, 'pending', 'slash', 'y', NULL)"
+            )
+        )
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are on again
+            await db.write(lambda conn: conn.execute("INSERT INTO votes VALUES (42, 1, 'x')"))
+        with pytest.raises(sqlite3.IntegrityError):  # and the states are still checked
+            await db.write(lambda conn: conn.execute("UPDATE questions SET state = 'lost'"))
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("SELECT * FROM questions WHERE id < 4 ORDER BY id").fetchall() == (
+            before_rows
+        )
+        assert schema_objects(conn) == before_objects
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT * FROM question_counts ORDER BY 1, 2").fetchall() == [
+            (1, "approved", 1),
+            (1, "merged", 1),
+            (1, "pending", 2),
+        ]
+        assert conn.execute(
+            "SELECT question_id, actor_id, detail FROM question_events WHERE question_id = 4"
+        ).fetchall() == [(4, None, '{"actor": "asker"}')]
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'questions'").fetchone()[0]
+        assert "state = 'merged'" in sql and "questions_rebuilt" not in sql
+
+
+async def test_a_migration_that_breaks_references_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "db.sqlite3"
+    db = Database(path)
+    await db.open()
+    await db.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sessions VALUES ('s', 't', 'UTC', '{}', 'x')")
+        conn.execute(
+            "INSERT INTO runs (id, session_id, kind, created_at) VALUES (1, 's', 'real', 'x')"
+        )
+    shipped = migrations()
+    bad = (len(shipped) + 1, "9999_bad.sql", "DELETE FROM sessions;")
+    monkeypatch.setattr("bot.storage.database.migrations", lambda: [*shipped, bad])
+    db = Database(path)
+    with pytest.raises(DatabaseError, match="references"):
+        await db.open()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(shipped)
+        assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
 
 
 async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> None:

@@ -245,6 +245,10 @@ class Database:
             )
         if current == target:
             return
+        # Foreign keys are off while migrations run, so one may rebuild a table that others
+        # refer to (SQLite's documented way to change a constraint), and checked before commit.
+        # The pragma has no effect inside a transaction, so it is set around it.
+        await conn.execute_fetchall("PRAGMA foreign_keys = OFF")
         await conn.execute("BEGIN IMMEDIATE")
         try:
             for version, name, sql in migrations():
@@ -253,11 +257,19 @@ class Database:
                 log.info("applying migration %s", name)
                 for statement in split_statements(sql):
                     await conn.execute(statement)
+            broken = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+            if broken:
+                raise DatabaseError(
+                    f"Upgrading the database {self.path} would break {len(broken)} references "
+                    "between its rows; it was not changed."
+                )
             await conn.execute(f"PRAGMA user_version = {target}")
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
+        finally:
+            await conn.execute_fetchall("PRAGMA foreign_keys = ON")
 
     async def close(self) -> None:
         """Finish queued writes, stop the writer and close both connections."""
