@@ -120,7 +120,9 @@ class _AuthorState:
     waiting: int
 
 
-FIRST_STATEMENT = 1024  # rows: the database starts on these while the rest of a burst is built
+# rows per intake statement: the database starts on the first while the rest of a burst is
+# built (fewer if this SQLite binds fewer parameters)
+ROWS_PER_STATEMENT = min(1024, qrepo.intake_rows_max())
 
 
 class IntakeBatcher:
@@ -150,20 +152,22 @@ class IntakeBatcher:
         """Yield the statements that store the questions taken, with whether another follows;
         return per item its (question id, number) or the Refusal that kept it out.
 
-        A batch larger than `FIRST_STATEMENT` rows is stored by two statements: the first
-        `FIRST_STATEMENT` rows go to the database while the rest are checked and built.
+        A batch larger than `ROWS_PER_STATEMENT` rows is stored by several statements: each goes
+        to the database as soon as it is built, while the next is checked and built.
         """
         results: list[tuple[int, int] | Exception] = [Refusal("")] * len(items)
         stamp_of: datetime | None = None
         stamp = ""
         rows: list[list[Any]] = []
         next_id = 0
+        left = len(items)
         for (run_id, indexes), read in zip(_by_run(items).items(), found, strict=True):
             last_id, number, known = qrepo.parse_askers(read)
             people = {uid: _AuthorState(last, n) for uid, (_, last, n) in known.items()}
             blocked = {uid for uid, (is_blocked, _, _) in known.items() if is_blocked}
             next_id = max(next_id, last_id + 1)
             for i in indexes:
+                left -= 1
                 item = items[i]
                 person = people.get(item.author_id)
                 if person is None:
@@ -195,7 +199,7 @@ class IntakeBatcher:
                 next_id += 1
                 person.last_asked = stamp
                 person.waiting += 1
-                if len(rows) == FIRST_STATEMENT and len(items) > FIRST_STATEMENT:
+                if len(rows) == ROWS_PER_STATEMENT and left:
                     yield qrepo.intake_insert(rows), True
                     rows = []
         if rows:

@@ -7,12 +7,14 @@ import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import Refusal
 from bot.questions import TRANSITIONS, QuestionService, can_move
 from bot.sessions import Session, load_session
+from bot.storage import questions_repo as qrepo
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.storage.repository import Run
@@ -355,12 +357,12 @@ async def test_a_failing_intake_statement_stores_nothing_and_spares_other_writes
 async def test_a_burst_larger_than_one_statement_is_stored_whole_and_in_order(
     core: Core,
 ) -> None:
-    """A burst past FIRST_STATEMENT rows is stored by two statements in one transaction; the
+    """A burst past ROWS_PER_STATEMENT rows is stored by two statements in one transaction; the
     askers hear back in the order they asked."""
-    from bot.questions import FIRST_STATEMENT
+    from bot.questions import ROWS_PER_STATEMENT
 
     session = with_rules(core.session, cooldown_seconds=0)
-    n = FIRST_STATEMENT + 76
+    n = ROWS_PER_STATEMENT + 76
     heard: list[int] = []
 
     async def one(author: int) -> None:
@@ -375,13 +377,44 @@ async def test_a_burst_larger_than_one_statement_is_stored_whole_and_in_order(
     assert core.rows("SELECT COUNT(*) FROM question_events WHERE action = 'asked'") == [(n,)]
 
 
+@pytest.mark.parametrize("n", [9, 10, 11])
+async def test_a_build_binding_few_parameters_stores_a_burst_in_many_statements(
+    core: Core, monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    """Where SQLite binds few parameters per statement, a burst is cut into many statements,
+    with refused asks among them, and still committed once, whole and gapless."""
+    import bot.questions
+
+    monkeypatch.setattr(bot.questions, "ROWS_PER_STATEMENT", 3)
+    session = with_rules(core.session, cooldown_seconds=0, max_pending_per_user=1)
+    await core.ask(2, "Asked before the burst", session=session)  # so author 2 is refused
+    sent: list[int] = []
+    real = qrepo.intake_insert
+
+    def counting(rows: Any) -> Any:
+        sent.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(qrepo, "intake_insert", counting)
+    commits = core.db.commits
+    results = await asyncio.gather(
+        *(core.service.ask(session, core.run, a, f"u{a}", f"Q {a}?") for a in range(1, n + 1)),
+        return_exceptions=True,
+    )
+    assert core.db.commits - commits == 1
+    assert sum(isinstance(r, Refusal) for r in results) == 1
+    assert sum(sent) == n - 1 and max(sent) == 3 and len(sent) == -(-(n - 1) // 3)
+    assert core.rows("SELECT COUNT(*), MIN(number), MAX(number) FROM questions") == [(n, 1, n)]
+    assert core.rows("SELECT COUNT(*) FROM question_events WHERE action = 'asked'") == [(n,)]
+
+
 async def test_if_the_second_statement_of_a_burst_fails_nothing_of_the_burst_is_stored(
     core: Core,
 ) -> None:
-    from bot.questions import FIRST_STATEMENT
+    from bot.questions import ROWS_PER_STATEMENT
 
     session = with_rules(core.session, cooldown_seconds=0)
-    n = FIRST_STATEMENT + 10
+    n = ROWS_PER_STATEMENT + 10
     results = await asyncio.gather(
         *(
             core.service.ask(
