@@ -464,6 +464,21 @@ def _outcomes(
     ]
 
 
+async def first_row(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> aiosqlite.Row | None:
+    """Return a query's first row, or None, in one round trip to the database thread (a cursor's
+    execute, fetch and close take three). For queries of at most a few rows."""
+    for row in await conn.execute_fetchall(sql, params):
+        return row
+    return None
+
+
+async def changes(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run one INSERT, UPDATE or DELETE; return how many rows it wrote, in one round trip."""
+    return len(list(await conn.execute_fetchall(f"{sql} RETURNING 1", params)))
+
+
 async def open_readonly(path: Path) -> aiosqlite.Connection:
     """Open a database for reading only (reports), refusing one of another schema version."""
     if not path.exists():

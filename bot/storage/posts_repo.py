@@ -7,6 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.storage.database import changes, first_row
 from bot.timeutil import from_db, to_db
 
 
@@ -50,10 +51,9 @@ def _record(row: aiosqlite.Row) -> PostRecord:
 
 async def posts_of_run(conn: aiosqlite.Connection, run_id: int) -> dict[str, PostRecord]:
     """Return every recorded post of a run by key, in the order they were claimed."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT * FROM posts WHERE run_id = ? ORDER BY claimed_at, rowid", (run_id,)
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return {row["key"]: _record(row) for row in rows}
 
 
@@ -67,13 +67,15 @@ async def claim_post(
     late: bool,
 ) -> bool:
     """Claim a post before sending it; False if it was already claimed (never send it twice)."""
-    cur = await conn.execute(
-        "INSERT INTO posts (run_id, key, due_at, status, late, claimed_at) "
-        "VALUES (?, ?, ?, 'claimed', ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
-        (run_id, key, to_db(due_at), int(late), to_db(now)),
+    claimed = (
+        await changes(
+            conn,
+            "INSERT INTO posts (run_id, key, due_at, status, late, claimed_at) "
+            "VALUES (?, ?, ?, 'claimed', ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
+            (run_id, key, to_db(due_at), int(late), to_db(now)),
+        )
+        == 1
     )
-    claimed = cur.rowcount == 1
-    await cur.close()
     return claimed
 
 
@@ -107,13 +109,15 @@ async def reclaim_failed(
     conn: aiosqlite.Connection, run_id: int, key: str, now: datetime, *, late: bool
 ) -> bool:
     """Claim a post whose sending failed, to try again; False if someone else did."""
-    cur = await conn.execute(
-        "UPDATE posts SET status = 'claimed', claimed_at = ?, late = ? "
-        "WHERE run_id = ? AND key = ? AND status = 'failed'",
-        (to_db(now), int(late), run_id, key),
+    claimed = (
+        await changes(
+            conn,
+            "UPDATE posts SET status = 'claimed', claimed_at = ?, late = ? "
+            "WHERE run_id = ? AND key = ? AND status = 'failed'",
+            (to_db(now), int(late), run_id, key),
+        )
+        == 1
     )
-    claimed = cur.rowcount == 1
-    await cur.close()
     return claimed
 
 
@@ -128,22 +132,24 @@ async def skip_post(
     late: bool = False,
 ) -> bool:
     """Record a post that will not be sent, and why; False if it was already recorded."""
-    cur = await conn.execute(
-        "INSERT INTO posts (run_id, key, due_at, status, late, claimed_at, detail) "
-        "VALUES (?, ?, ?, 'skipped', ?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
-        (run_id, key, to_db(due_at), int(late), to_db(now), reason),
+    recorded = (
+        await changes(
+            conn,
+            "INSERT INTO posts (run_id, key, due_at, status, late, claimed_at, detail) "
+            "VALUES (?, ?, ?, 'skipped', ?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING",
+            (run_id, key, to_db(due_at), int(late), to_db(now), reason),
+        )
+        == 1
     )
-    recorded = cur.rowcount == 1
-    await cur.close()
     return recorded
 
 
 async def top_approved(conn: aiosqlite.Connection, run_id: int) -> TopQuestion | None:
     """Return the approved question ranked first: most votes, then asked earliest."""
-    async with conn.execute(
+    row = await first_row(
+        conn,
         "SELECT number, text, votes FROM questions WHERE run_id = ? AND state = 'approved' "
         "ORDER BY votes DESC, asked_at ASC, id ASC LIMIT 1",
         (run_id,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return TopQuestion(row["number"], row["text"], row["votes"]) if row else None

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.database import Statement
+from bot.storage.database import Statement, changes, first_row
 from bot.timeutil import from_db, to_db
 
 # SQLite accepts at least 32766 bound parameters; stay well below for IN (...) lists.
@@ -122,20 +122,19 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
 
 async def get_question(conn: aiosqlite.Connection, question_id: int) -> Question | None:
     """Return one question by its id."""
-    async with conn.execute(
-        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.id = ?", (question_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await first_row(
+        conn, f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.id = ?", (question_id,)
+    )
     return _question(row) if row else None
 
 
 async def get_by_number(conn: aiosqlite.Connection, run_id: int, number: int) -> Question | None:
     """Return the question #number of a run."""
-    async with conn.execute(
+    row = await first_row(
+        conn,
         f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND q.number = ?",
         (run_id, number),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return _question(row) if row else None
 
 
@@ -201,11 +200,14 @@ async def undelivered(conn: aiosqlite.Connection, run_id: int) -> list[Question]
 
 async def card_is_shared(conn: aiosqlite.Connection, question_id: int, message_id: int) -> bool:
     """Say whether other questions share this card message (a digest card)."""
-    async with conn.execute(
-        "SELECT 1 FROM questions WHERE card_message_id = ? AND id <> ? LIMIT 1",
-        (message_id, question_id),
-    ) as cur:
-        return await cur.fetchone() is not None
+    return (
+        await first_row(
+            conn,
+            "SELECT 1 FROM questions WHERE card_message_id = ? AND id <> ? LIMIT 1",
+            (message_id, question_id),
+        )
+        is not None
+    )
 
 
 async def events(conn: aiosqlite.Connection, question_id: int) -> list[Event]:
@@ -218,29 +220,35 @@ async def events(conn: aiosqlite.Connection, question_id: int) -> list[Event]:
 
 async def last_event_into(conn: aiosqlite.Connection, question_id: int, state: str) -> Event | None:
     """Return the latest event that moved the question into `state`."""
-    async with conn.execute(
+    row = await first_row(
+        conn,
         "SELECT * FROM question_events WHERE question_id = ? AND to_state = ? "
         "ORDER BY id DESC LIMIT 1",
         (question_id, state),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return _event(row) if row else None
 
 
 async def is_blocked(conn: aiosqlite.Connection, session_id: str, user_id: int) -> bool:
     """Say whether a person is blocked from asking in a session."""
-    async with conn.execute(
-        "SELECT 1 FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
-    ) as cur:
-        return await cur.fetchone() is not None
+    return (
+        await first_row(
+            conn, "SELECT 1 FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+        )
+        is not None
+    )
 
 
 async def has_vote(conn: aiosqlite.Connection, question_id: int, voter_id: int) -> bool:
     """Say whether a person votes for a question."""
-    async with conn.execute(
-        "SELECT 1 FROM votes WHERE question_id = ? AND voter_id = ?", (question_id, voter_id)
-    ) as cur:
-        return await cur.fetchone() is not None
+    return (
+        await first_row(
+            conn,
+            "SELECT 1 FROM votes WHERE question_id = ? AND voter_id = ?",
+            (question_id, voter_id),
+        )
+        is not None
+    )
 
 
 # ---------------------------------------------------------- intake (batched)
@@ -364,14 +372,17 @@ async def transition(
 ) -> bool:
     """Move a question from `from_state` to `to_state` with its event; False if it was not there."""
     stamp = to_db(now)
-    async with conn.execute(
-        "UPDATE questions SET state = ?, updated_at = ?, "
-        "answered_at = CASE WHEN ? = 'answered' THEN ? ELSE answered_at END, "
-        "merged_into = COALESCE(?, merged_into) "
-        "WHERE id = ? AND state = ?",
-        (to_state, stamp, to_state, stamp, merged_into, question_id, from_state),
-    ) as cur:
-        changed = cur.rowcount == 1
+    changed = (
+        await changes(
+            conn,
+            "UPDATE questions SET state = ?, updated_at = ?, "
+            "answered_at = CASE WHEN ? = 'answered' THEN ? ELSE answered_at END, "
+            "merged_into = COALESCE(?, merged_into) "
+            "WHERE id = ? AND state = ?",
+            (to_state, stamp, to_state, stamp, merged_into, question_id, from_state),
+        )
+        == 1
+    )
     if changed:
         await add_event(
             conn,
@@ -435,10 +446,14 @@ async def toggle_vote(
 ) -> tuple[bool, int]:
     """Add or remove a person's vote; keep questions.votes equal to the rows. Return
     (voted now, vote count)."""
-    async with conn.execute(
-        "DELETE FROM votes WHERE question_id = ? AND voter_id = ?", (question_id, voter_id)
-    ) as cur:
-        removed = cur.rowcount == 1
+    removed = (
+        await changes(
+            conn,
+            "DELETE FROM votes WHERE question_id = ? AND voter_id = ?",
+            (question_id, voter_id),
+        )
+        == 1
+    )
     if removed:
         delta = -1
     else:
@@ -447,11 +462,11 @@ async def toggle_vote(
             (question_id, voter_id, to_db(now)),
         )
         delta = 1
-    async with conn.execute(
+    row = await first_row(
+        conn,
         "UPDATE questions SET votes = votes + ? WHERE id = ? RETURNING votes",
         (delta, question_id),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return not removed, int(row[0]) if row else 0
 
 
@@ -482,12 +497,12 @@ async def move_votes_and_askers(
         "VALUES (?, ?, ?, ?)",
         (kept.id, duplicate.author_id, int(duplicate.anonymous), duplicate.id),
     )
-    async with conn.execute(
+    row = await first_row(
+        conn,
         "UPDATE questions SET votes = (SELECT COUNT(*) FROM votes WHERE question_id = ?), "
         "updated_at = ? WHERE id = ? RETURNING votes",
         (kept.id, to_db(now), kept.id),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -500,17 +515,22 @@ async def block(
     reason: str | None = None,
 ) -> bool:
     """Block a person from asking in a session; False if already blocked."""
-    async with conn.execute(
-        "INSERT OR IGNORE INTO blocks (session_id, user_id, blocked_by, at, reason) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (session_id, user_id, blocked_by, to_db(now), reason),
-    ) as cur:
-        return cur.rowcount == 1
+    return (
+        await changes(
+            conn,
+            "INSERT OR IGNORE INTO blocks (session_id, user_id, blocked_by, at, reason) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (session_id, user_id, blocked_by, to_db(now), reason),
+        )
+        == 1
+    )
 
 
 async def unblock(conn: aiosqlite.Connection, session_id: str, user_id: int) -> bool:
     """Let a blocked person ask again; False if they were not blocked."""
-    async with conn.execute(
-        "DELETE FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
-    ) as cur:
-        return cur.rowcount == 1
+    return (
+        await changes(
+            conn, "DELETE FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+        )
+        == 1
+    )

@@ -9,6 +9,7 @@ from typing import Literal
 import aiosqlite
 
 from bot.sessions import Session
+from bot.storage.database import first_row
 from bot.timeutil import from_db, to_db
 
 RunKind = Literal["real", "rehearsal"]
@@ -62,8 +63,7 @@ async def upsert_session(conn: aiosqlite.Connection, session: Session, now: date
 
 async def get_run(conn: aiosqlite.Connection, run_id: int) -> Run | None:
     """Return one run by id."""
-    async with conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)) as cur:
-        row = await cur.fetchone()
+    row = await first_row(conn, "SELECT * FROM runs WHERE id = ?", (run_id,))
     return _run(row) if row else None
 
 
@@ -74,10 +74,9 @@ async def real_run(conn: aiosqlite.Connection, session_id: str, now: datetime) -
         "ON CONFLICT DO NOTHING",
         (session_id, to_db(now)),
     )
-    async with conn.execute(
-        "SELECT * FROM runs WHERE session_id = ? AND kind = 'real'", (session_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await first_row(
+        conn, "SELECT * FROM runs WHERE session_id = ? AND kind = 'real'", (session_id,)
+    )
     assert row is not None
     return _run(row)
 
@@ -90,12 +89,12 @@ async def rehearsal_run(
     A new rehearsal's first segment starts REHEARSAL_LEAD after now: the run is made while the
     bot starts, and the lead lets it finish connecting so the first post is on time.
     """
-    async with conn.execute(
+    row = await first_row(
+        conn,
         "SELECT * FROM runs WHERE session_id = ? AND kind = 'rehearsal' AND ended_at IS NULL "
         "AND speed = ? ORDER BY id DESC LIMIT 1",
         (session_id, speed),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is not None:
         return _run(row)
     anchor = now + REHEARSAL_LEAD
@@ -132,8 +131,7 @@ async def add_delay(
         "UPDATE runs SET delay_seconds = delay_seconds + ? WHERE id = ?", (seconds, run_id)
     )
     await add_run_event(conn, run_id, "delay", actor_id, now, detail=str(seconds))
-    async with conn.execute("SELECT delay_seconds FROM runs WHERE id = ?", (run_id,)) as cur:
-        row = await cur.fetchone()
+    row = await first_row(conn, "SELECT delay_seconds FROM runs WHERE id = ?", (run_id,))
     return int(row[0]) if row else 0
 
 
@@ -155,18 +153,16 @@ async def add_run_event(
 async def state_counts(conn: aiosqlite.Connection, run_id: int) -> dict[str, int]:
     """Return how many questions of the run are in each state (every state present)."""
     counts = dict.fromkeys(STATES, 0)
-    async with conn.execute(
+    for state, count in await conn.execute_fetchall(
         "SELECT state, n FROM question_counts WHERE run_id = ?", (run_id,)
-    ) as cur:
-        for state, count in await cur.fetchall():
-            counts[state] = count
+    ):
+        counts[state] = count
     return counts
 
 
 async def get_meta(conn: aiosqlite.Connection, key: str) -> str | None:
     """Return a stored fact about the bot itself, or None."""
-    async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-        row = await cur.fetchone()
+    row = await first_row(conn, "SELECT value FROM meta WHERE key = ?", (key,))
     return str(row[0]) if row else None
 
 
