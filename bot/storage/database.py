@@ -8,7 +8,7 @@ writes are queued, then ends (no task idles between bursts). A caller therefore 
 write only after it is durable, and a burst of writes costs one commit, not one each.
 
 Writes of one kind queued together (asks) go to a `Batcher`: one round of reads, then one
-statement for the whole batch (two for a large one, the first sent while the second is built).
+statement per 1,024 rows, each sent to the database thread as soon as it is built.
 
 Durability: WAL with `synchronous=FULL`: a commit survives a process crash and, where the disk
 honours fsync, a power loss. Group commit keeps the price of the extra sync to one per batch.
@@ -52,8 +52,8 @@ class Batcher(Protocol[P, R]):
     """Applies many queued writes of one kind together: one round of reads, then its statements.
 
     Each statement must be a single SQL statement, which SQLite applies whole or not at all, so
-    a batch needs no savepoint. A large batch is stored by several: the first is sent while the
-    rest are built.
+    a batch needs no savepoint. A large batch is stored by several, each sent while the next is
+    built.
     """
 
     def reads(self, items: list[P]) -> list[Statement]:
