@@ -67,7 +67,7 @@ async def claim_post(
     late: bool,
 ) -> bool:
     """Claim a post before sending it; False if it was already claimed (never send it twice)."""
-    claimed = (
+    return (
         await changes(
             conn,
             "INSERT INTO posts (run_id, key, due_at, status, late, claimed_at) "
@@ -76,7 +76,6 @@ async def claim_post(
         )
         == 1
     )
-    return claimed
 
 
 async def mark_posted(
@@ -109,7 +108,7 @@ async def reclaim_failed(
     conn: aiosqlite.Connection, run_id: int, key: str, now: datetime, *, late: bool
 ) -> bool:
     """Claim a post whose sending failed, to try again; False if someone else did."""
-    claimed = (
+    return (
         await changes(
             conn,
             "UPDATE posts SET status = 'claimed', claimed_at = ?, late = ? "
@@ -118,7 +117,6 @@ async def reclaim_failed(
         )
         == 1
     )
-    return claimed
 
 
 async def skip_post(
@@ -132,7 +130,7 @@ async def skip_post(
     late: bool = False,
 ) -> bool:
     """Record a post that will not be sent, and why; False if it was already recorded."""
-    recorded = (
+    return (
         await changes(
             conn,
             "INSERT INTO posts (run_id, key, due_at, status, late, claimed_at, detail) "
@@ -141,7 +139,6 @@ async def skip_post(
         )
         == 1
     )
-    return recorded
 
 
 async def top_approved(conn: aiosqlite.Connection, run_id: int) -> TopQuestion | None:
