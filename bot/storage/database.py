@@ -234,8 +234,7 @@ class Database:
         return conn
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        async with conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await first_row(conn, "PRAGMA user_version")
         current = int(row[0]) if row else 0
         target = latest_version()
         if current > target:
