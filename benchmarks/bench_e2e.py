@@ -68,7 +68,7 @@ from benchmarks._common import (
 )
 from bot import create_bot
 from bot.delivery import RATE_WINDOW
-from cogs._delivery import WAKE_MARGIN
+from cogs.posting import WAKE_MARGIN
 
 TARGET_RATIO = 0.7
 FINE_POLL = 0.000_001  # SimCord requires a poll above zero

@@ -1,26 +1,41 @@
-"""The Bot subclass: opens storage, loads cogs and starts the scheduler; close() undoes it all."""
+"""The Bot subclass: opens storage, makes the services, adds the cogs, starts the scheduler.
+
+Everything the bot runs on is made once in `setup_hook`, in order, and handed to the cogs that
+use it (as discord.py's examples/advanced_startup.py does): the database, the runs, the core
+services (questions, schedule, reports), then the cogs, each given what it needs. `close()` undoes
+it all.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import pkgutil
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
-import cogs
 from bot.program import Timeline
+from bot.questions import QuestionService
+from bot.reports import Reports
+from bot.runs import Runs
+from bot.schedule import ScheduleService
 from bot.sessions import Session
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import utcnow
+from cogs._views import DYNAMIC_ITEMS
+from cogs.asking import Asking
+from cogs.errors import Errors
+from cogs.exports import Exports
+from cogs.moderation import Moderation
+from cogs.posting import Posting
+from cogs.schedule import Schedule
+from cogs.voting import Voting
 
 log = logging.getLogger(__name__)
 
@@ -66,37 +81,40 @@ class QABot(commands.Bot):
         self.sync_commands = sync_commands
         self.db = Database(database)
         self.scheduler: AsyncIOScheduler | None = None
-        self.runs: dict[str, repo.Run] = {}
+        self.runs = Runs(self.db, self.sessions)
+        self.questions = QuestionService(self.db, clock)
+        self.schedule = ScheduleService(self.db, clock, self.runs)
+        self.reports = Reports(self.db)
 
     # ----------------------------------------------------------------- lifecycle
 
     async def setup_hook(self) -> None:
-        """Open the database, record sessions and runs, load cogs, start the scheduler, sync."""
+        """Open the database, open the runs, start the scheduler, add the cogs, sync."""
         if not self.db.is_open:
             await self.db.open()
-        now = self.clock()
-        for session in self.sessions.values():
-            self.runs[session.id] = await self.db.write(self._run_preparer(session, now))
+        await self.runs.start(self.clock(), self.rehearse)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()
-        for module in sorted(m.name for m in pkgutil.iter_modules(cogs.__path__)):
-            if module.startswith("_"):
-                continue
-            name = f"cogs.{module}"
-            if name not in self.extensions:
-                await self.load_extension(name)
+        await self._add_cogs()
         await self._sync_if_changed()
 
-    def _run_preparer(
-        self, session: Session, now: datetime
-    ) -> Callable[[aiosqlite.Connection], Awaitable[repo.Run]]:
-        async def prepare(conn: aiosqlite.Connection) -> repo.Run:
-            await repo.upsert_session(conn, session, now)
-            if self.rehearse:
-                return await repo.rehearsal_run(conn, session.id, float(self.rehearse), now)
-            return await repo.real_run(conn, session.id, now)
-
-        return prepare
+    async def _add_cogs(self) -> None:
+        """Add every cog, each given the services it uses (posting first: others post)."""
+        if self.cogs:
+            return  # setup_hook ran before on this bot object (a restart re-attaching it)
+        posting = Posting(self, self.questions)
+        moderation = Moderation(self, self.questions, self.schedule, posting)
+        for cog in (
+            Errors(self),
+            posting,
+            Asking(self, self.runs, self.questions, posting),
+            Voting(self, self.questions, posting),
+            moderation,
+            Exports(self, self.reports, self.runs, moderation.group),
+            Schedule(self, self.schedule),
+        ):
+            await self.add_cog(cog)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def _sync_if_changed(self) -> None:
         """Sync application commands when asked to, or when their definitions changed."""
@@ -113,15 +131,15 @@ class QABot(commands.Bot):
             await self.db.write(lambda conn: repo.set_meta(conn, SYNC_KEY, fingerprint))
 
     async def close(self) -> None:
-        """Stop the scheduler, unload cogs, close the database, then disconnect."""
+        """Remove the cogs, stop the scheduler, close the database, then disconnect."""
+        for name in list(self.cogs):
+            try:
+                await self.remove_cog(name)
+            except Exception:
+                log.exception("removing the cog %s failed", name)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
-        for name in list(self.extensions):
-            try:
-                await self.unload_extension(name)
-            except Exception:
-                log.exception("unloading %s failed", name)
         await self.db.close()
         await super().close()
 
@@ -147,12 +165,8 @@ class QABot(commands.Bot):
 
     def timeline(self, session_id: str) -> Timeline:
         """Return the session's program placed in real time for its current run."""
-        return Timeline(self.sessions[session_id], self.runs[session_id])
+        return self.runs.timeline(session_id)
 
     async def reload_run(self, session_id: str) -> repo.Run:
         """Read the session's run again after a change (delay, intake override)."""
-        run_id = self.runs[session_id].id
-        run = await self.db.read(lambda conn: repo.get_run(conn, run_id))
-        assert run is not None
-        self.runs[session_id] = run
-        return run
+        return await self.runs.reload(session_id)

@@ -627,10 +627,9 @@ class Player:
 
     async def find_number(self, user_id: int, text: str) -> int | None:
         """The number of the question this user asked with this text, if it was stored."""
-        from bot.questions import QuestionService
 
         run_id = self.bot.runs[self.session.id].id
-        mine = await QuestionService.for_db(self.bot.db, self.bot.clock).mine(run_id, user_id)
+        mine = await self.bot.questions.mine(run_id, user_id)
         found = [q.number for q in mine if q.text == text.strip()]
         return found[-1] if found else None
 
@@ -714,10 +713,9 @@ class Player:
 
     async def vote_button(self, number: int) -> tuple[discord.Message | None, str | None]:
         """The question's vote message and button, if people can still vote on it."""
-        from bot.questions import QuestionService
 
         run_id = self.bot.runs[self.session.id].id
-        core = QuestionService.for_db(self.bot.db, self.bot.clock)
+        core = self.bot.questions
         q = await core.get(run_id, number)
         if q is None or q.vote_message_id is None or q.state not in ("approved", "live"):
             return None, None

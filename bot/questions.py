@@ -3,13 +3,7 @@
 Plain values in, plain dataclasses out; nothing here knows Discord. Every change is one
 `Database.write` with its audit event, so a caller hears of it only after it is committed.
 
-States::
-
-    pending  -> approved | rejected | withdrawn
-    approved -> live | dismissed | merged | withdrawn
-    live     -> answered | approved
-
-Sessions with post-moderation start questions at approved. Intake is group-committed: every
+The states and their transitions are in `bot.states`. Intake is group-committed: every
 `ask` goes through one `IntakeBatcher`, which checks and numbers all asks queued together in one
 transaction.
 """
@@ -17,7 +11,6 @@ transaction.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +21,7 @@ import aiosqlite
 from bot.errors import Refusal
 from bot.program import Timeline
 from bot.sessions import Session
+from bot.states import OPEN, VOTABLE, WAITING, State, can_move, sources_of, wording
 from bot.storage import questions_repo as qrepo
 from bot.storage import repository as repo
 from bot.storage.database import Database
@@ -36,36 +30,20 @@ from bot.storage.repository import Run
 from bot.timeutil import discord_timestamp, from_db, to_db
 
 __all__ = [
-    "STATES",
-    "TRANSITIONS",
     "Event",
     "IntakeBatcher",
     "IntakeRequest",
     "Question",
     "QuestionService",
     "QueueView",
-    "can_move",
 ]
 
-STATES = repo.STATES
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"approved", "rejected", "withdrawn"}),
-    "approved": frozenset({"live", "dismissed", "merged", "withdrawn"}),
-    "live": frozenset({"answered", "approved"}),
-}
 QUEUE_SIZE = 15
 
-# How people read a state in a sentence ("#4 was already approved by mona").
-_PAST = {
-    "pending": "waiting for review",
-    "approved": "approved",
-    "rejected": "rejected",
-    "withdrawn": "withdrawn",
-    "live": "picked to be answered",
-    "answered": "answered",
-    "dismissed": "dismissed",
-    "merged": "merged",
-}
+
+def _past(state: str) -> str:
+    """How people read a state in a sentence ("#4 was already approved by mona")."""
+    return wording(state).past
 
 
 # Characters that show nothing: a question made only of these (and spaces) is empty.
@@ -80,11 +58,6 @@ def clean_text(text: str | None) -> str:
 
 def _clean_reason(reason: str | None) -> str | None:
     return clean_text(reason) or None
-
-
-def can_move(from_state: str, to_state: str) -> bool:
-    """Say whether the state machine allows this change."""
-    return to_state in TRANSITIONS.get(from_state, frozenset())
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +211,6 @@ def _intake_refusal(item: IntakeRequest, person: _AuthorState, blocked: bool) ->
 
 Actor = tuple[int | None, str | None]
 
-_services: weakref.WeakKeyDictionary[Database, QuestionService] = weakref.WeakKeyDictionary()
-
 
 @dataclass
 class QuestionService:
@@ -251,15 +222,6 @@ class QuestionService:
     _windows: dict[tuple[str, Run], tuple[bool, datetime | None, datetime | None]] = field(
         default_factory=dict, repr=False
     )
-
-    @classmethod
-    def for_db(cls, db: Database, clock: Callable[[], datetime]) -> QuestionService:
-        """Return the one service of a database, so all asks share one intake batcher."""
-        service = _services.get(db)
-        if service is None or service.clock is not clock:
-            service = cls(db, clock)
-            _services[db] = service
-        return service
 
     # ------------------------------------------------------------------ intake
 
@@ -304,7 +266,7 @@ class QuestionService:
             anonymous=anonymous,
             text=text,
             speaker_id=speaker_id,
-            state="approved" if rules.moderation == "post" else "pending",
+            state=State.APPROVED if rules.moderation == "post" else State.PENDING,
             source=source,
             source_message_id=source_message_id,
             now=now,
@@ -398,14 +360,14 @@ class QuestionService:
                 raise Refusal(
                     f"You have no question #{number} in this session; /myquestions lists yours."
                 )
-            if q.state not in ("pending", "approved"):
+            if q.state not in WAITING:
                 raise Refusal(
-                    f"#{number} is already {_PAST[q.state]}, so it can no longer be withdrawn."
+                    f"#{number} is already {_past(q.state)}, so it can no longer be withdrawn."
                 )
             actor: Actor = (None, None) if q.anonymous else (user_id, q.author_name)
             detail = {"actor": "asker"} if q.anonymous else None
             if not await qrepo.transition(
-                conn, q.id, q.state, "withdrawn", now, "withdrawn", *actor, detail=detail
+                conn, q.id, q.state, State.WITHDRAWN, now, "withdrawn", *actor, detail=detail
             ):
                 raise Refusal(f"#{number} changed just now; check /myquestions and try again.")
             return await _reload(conn, q.id)
@@ -420,8 +382,8 @@ class QuestionService:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
                 raise Refusal("This question no longer exists.")
-            if q.state not in ("approved", "live"):
-                raise Refusal(f"#{q.number} is {_PAST[q.state]}; voting on it has ended.")
+            if q.state not in VOTABLE:
+                raise Refusal(f"#{q.number} is {_past(q.state)}; voting on it has ended.")
             if q.author_id == voter_id:
                 raise Refusal("You cannot vote for your own question.")
             return await qrepo.toggle_vote(conn, question_id, voter_id, now)
@@ -439,13 +401,13 @@ class QuestionService:
         *,
         action: str | None = None,
         reason: str | None = None,
-        allowed_from: tuple[str, ...] | None = None,
+        allowed_from: frozenset[State] | None = None,
     ) -> Question:
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> Question:
             q = await _require(conn, run_id, number)
-            sources = allowed_from or tuple(s for s in TRANSITIONS if can_move(s, to_state))
+            sources = allowed_from or sources_of(State(to_state))
             if q.state not in sources or not can_move(q.state, to_state):
                 raise await _conflict(conn, q, to_state)
             if not await qrepo.transition(
@@ -460,7 +422,13 @@ class QuestionService:
         self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
     ) -> Question:
         """Approve a pending question: it goes to the public queue."""
-        return await self._move(run_id, number, "approved", (actor_id, actor_name))
+        return await self._move(
+            run_id,
+            number,
+            State.APPROVED,
+            (actor_id, actor_name),
+            allowed_from=frozenset({State.PENDING}),  # a live question is answered, or requeued
+        )
 
     async def reject(
         self,
@@ -472,7 +440,7 @@ class QuestionService:
     ) -> Question:
         """Reject a pending question."""
         return await self._move(
-            run_id, number, "rejected", (actor_id, actor_name), reason=_clean_reason(reason)
+            run_id, number, State.REJECTED, (actor_id, actor_name), reason=_clean_reason(reason)
         )
 
     async def dismiss(
@@ -485,7 +453,7 @@ class QuestionService:
     ) -> Question:
         """Set an approved question aside."""
         return await self._move(
-            run_id, number, "dismissed", (actor_id, actor_name), reason=_clean_reason(reason)
+            run_id, number, State.DISMISSED, (actor_id, actor_name), reason=_clean_reason(reason)
         )
 
     async def requeue(
@@ -495,10 +463,10 @@ class QuestionService:
         return await self._move(
             run_id,
             number,
-            "approved",
+            State.APPROVED,
             (actor_id, actor_name),
             action="requeued",
-            allowed_from=("live",),
+            allowed_from=frozenset({State.LIVE}),
         )
 
     async def edit(
@@ -522,8 +490,8 @@ class QuestionService:
 
         async def change(conn: aiosqlite.Connection) -> Question:
             q = await _require(conn, run_id, number)
-            if q.state not in ("pending", "approved", "live"):
-                raise Refusal(f"#{number} is {_PAST[q.state]}; only open questions can be edited.")
+            if q.state not in OPEN:
+                raise Refusal(f"#{number} is {_past(q.state)}; only open questions can be edited.")
             if q.text == text:
                 raise Refusal(f"#{number} already reads exactly like that; nothing changed.")
             await qrepo.set_text(conn, q.id, text, now)
@@ -588,38 +556,38 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> tuple[Question, Question]:
             dup = await _require(conn, run_id, number)
             kept = await _require(conn, run_id, into)
-            if kept.state not in ("pending", "approved", "live"):
+            if kept.state not in OPEN:
                 raise Refusal(
-                    f"#{into} is {_PAST[kept.state]}; merge into an open question instead."
+                    f"#{into} is {_past(kept.state)}; merge into an open question instead."
                 )
-            if dup.state not in ("pending", "approved"):
-                raise await _conflict(conn, dup, "merged")
+            if dup.state not in WAITING:
+                raise await _conflict(conn, dup, State.MERGED)
             actor: Actor = (actor_id, actor_name)
             state = dup.state
-            if state == "pending":
+            if state == State.PENDING:
                 await qrepo.transition(
                     conn,
                     dup.id,
-                    "pending",
-                    "approved",
+                    State.PENDING,
+                    State.APPROVED,
                     now,
                     "approved",
                     *actor,
                     reason=f"duplicate of #{into}",
                 )
-                state = "approved"
+                state = State.APPROVED
             if not await qrepo.transition(
                 conn,
                 dup.id,
                 state,
-                "merged",
+                State.MERGED,
                 now,
                 "merged",
                 *actor,
                 detail={"into": into, "votes": dup.votes},
                 merged_into=kept.id,
             ):
-                raise await _conflict(conn, dup, "merged")
+                raise await _conflict(conn, dup, State.MERGED)
             votes = await qrepo.move_votes_and_askers(conn, dup, kept, now)
             await qrepo.add_event(
                 conn,
@@ -666,8 +634,8 @@ class QuestionService:
 
         async def change(conn: aiosqlite.Connection) -> tuple[Question, Question | None]:
             q = await _require(conn, run_id, number)
-            if q.state != "approved":
-                raise await _conflict(conn, q, "live")
+            if q.state != State.APPROVED:
+                raise await _conflict(conn, q, State.LIVE)
             return await _go_live(conn, q, now, (actor_id, actor_name))
 
         return await self.db.write(change)
@@ -682,7 +650,7 @@ class QuestionService:
                 raise Refusal("No question is live right now; pick one with /qa next.")
             for q in live:
                 await qrepo.transition(
-                    conn, q.id, "live", "answered", now, "answered", actor_id, actor_name
+                    conn, q.id, State.LIVE, State.ANSWERED, now, "answered", actor_id, actor_name
                 )
             return await _reload(conn, live[-1].id)
 
@@ -721,9 +689,11 @@ class QuestionService:
             newly = await qrepo.block(
                 conn, session_id, q.author_id, actor_id, now, f"author of #{q.number}"
             )
-            to_state = {"pending": "rejected", "approved": "dismissed"}.get(q.state)
+            to_state = {State.PENDING: State.REJECTED, State.APPROVED: State.DISMISSED}.get(
+                State(q.state)
+            )
             if not newly and to_state is None:
-                raise await _conflict(conn, q, "rejected")
+                raise await _conflict(conn, q, State.REJECTED)
             if to_state is not None:
                 await qrepo.transition(
                     conn,
@@ -840,13 +810,12 @@ async def _conflict(conn: aiosqlite.Connection, q: Question, wanted: str) -> Ref
     if state == wanted:
         event = await qrepo.last_event_into(conn, q.id, state)
         by = _by(event)
-        return Refusal(f"#{q.number} was already {_PAST[state]}{by}.")
+        return Refusal(f"#{q.number} was already {_past(state)}{by}.")
     event = await qrepo.last_event_into(conn, q.id, state)
-    if state == "pending":
+    if state == State.PENDING:
         return Refusal(f"#{q.number} is still waiting for review; approve it first.")
     return Refusal(
-        f"#{q.number} was already {_PAST[state]}{_by(event)}, so it cannot be "
-        f"{_PAST.get(wanted, wanted)} now."
+        f"#{q.number} was already {_past(state)}{_by(event)}, so it cannot be {_past(wanted)} now."
     )
 
 
@@ -874,8 +843,8 @@ async def _go_live(
 ) -> tuple[Question, Question | None]:
     previous = await qrepo.live_questions(conn, q.run_id)
     for old in previous:
-        await qrepo.transition(conn, old.id, "live", "answered", now, "answered", *actor)
-    if not await qrepo.transition(conn, q.id, "approved", "live", now, "live", *actor):
-        raise await _conflict(conn, q, "live")
+        await qrepo.transition(conn, old.id, State.LIVE, State.ANSWERED, now, "answered", *actor)
+    if not await qrepo.transition(conn, q.id, State.APPROVED, State.LIVE, now, "live", *actor):
+        raise await _conflict(conn, q, State.LIVE)
     answered = await _reload(conn, previous[-1].id) if previous else None
     return await _reload(conn, q.id), answered

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
 from bot.errors import Refusal
 from bot.routing import pick_session, ref_matches
-from bot.sessions import Session
+from bot.sessions import Label, Session, Speaker
 
 if TYPE_CHECKING:
     from bot.app import QABot
@@ -57,6 +60,26 @@ def find_channel(
         if ref_matches(ref, channel.id, channel.name):
             return channel
     return None
+
+
+def session_channel(
+    bot: commands.Bot, session: Session, kind: ChannelKind
+) -> discord.TextChannel | None:
+    """The session's channel of this kind, looked up now (channels may appear after start-up)."""
+    for guild in bot.guilds:
+        channel = find_channel(guild, session, kind)
+        if channel is not None:
+            return channel
+    return None
+
+
+def channel_mention(bot: commands.Bot, session: Session, kind: ChannelKind) -> str:
+    """A mention of the session's channel, or its name as written in the session file."""
+    channel = session_channel(bot, session, kind)
+    if channel is not None:
+        return channel.mention
+    ref = session.spec.discord.questions_channel
+    return f"#{ref}" if isinstance(ref, str) and not ref.isdigit() else "the questions channel"
 
 
 def find_role(guild: discord.Guild, ref: str | int) -> discord.Role | None:
@@ -140,3 +163,36 @@ async def reply(
         await interaction.followup.send(content, embeds=embeds, ephemeral=ephemeral)
     else:
         await interaction.response.send_message(content, embeds=embeds, ephemeral=ephemeral)
+
+
+Named = Speaker | Label
+
+
+def _choices(
+    interaction: discord.Interaction, current: str, pick: Callable[[Session], Iterable[Named]]
+) -> list[app_commands.Choice[str]]:
+    """Offer the session's speakers or labels whose name or id contains what was typed."""
+    try:
+        session = session_of(interaction)
+    except Refusal:
+        return []
+    needle = current.casefold()
+    return [
+        app_commands.Choice(name=item.name[:100], value=item.id)
+        for item in pick(session)
+        if needle in item.name.casefold() or needle in item.id
+    ][:25]
+
+
+async def speaker_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete: the session's speakers."""
+    return _choices(interaction, current, lambda session: session.spec.speakers)
+
+
+async def label_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Autocomplete: the session's labels."""
+    return _choices(interaction, current, lambda session: session.spec.labels)

@@ -13,33 +13,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import QABot
 from bot.errors import Refusal
-from bot.questions import Question
+from bot.questions import Question, QuestionService
 from bot.routing import ref_matches
+from bot.runs import Runs
 from bot.sessions import Session
-from cogs import _qa
-from cogs._common import qabot, reply, session_of, shown
+from bot.states import VOTABLE, State, wording
+from cogs._common import reply, session_of, shown, speaker_choices
 from cogs.errors import answering
-from cogs.moderation import _speaker_choices
+from cogs.posting import Posting
 
 log = logging.getLogger(__name__)
 
 CAPTURED = "✅"
-STATES_SHOWN = {
-    "pending": "waiting for review",
-    "approved": "in the queue",
-    "live": "being answered now",
-    "answered": "answered",
-    "rejected": "not accepted",
-    "dismissed": "set aside",
-    "merged": "merged with a similar question",
-    "withdrawn": "withdrawn",
-}
 
 
 def confirmation(q: Question) -> str:
-    if q.state == "pending":
+    if q.state == State.PENDING:
         nxt = "A moderator will review it; it appears in the questions channel once approved."
     else:
         nxt = "It is posted in the questions channel, where people can vote for it."
@@ -50,8 +40,18 @@ def confirmation(q: Question) -> str:
 class Asking(commands.Cog):
     """What participants do with their own questions."""
 
-    def __init__(self, bot: QABot) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        runs: Runs,
+        questions: QuestionService,
+        posting: Posting,
+    ) -> None:
         self.bot = bot
+        self.runs = runs
+        self.sessions = runs.sessions
+        self.questions = questions
+        self.posting = posting
 
     @app_commands.command(name="ask", description="Ask the speakers a question.")
     @app_commands.describe(
@@ -59,7 +59,7 @@ class Asking(commands.Cog):
         speaker="Who should answer (optional)",
         anonymous="Hide your name from everyone (moderators too)",
     )
-    @app_commands.autocomplete(speaker=_speaker_choices)
+    @app_commands.autocomplete(speaker=speaker_choices)
     @app_commands.guild_only()
     async def ask(
         self,
@@ -69,11 +69,10 @@ class Asking(commands.Cog):
         anonymous: bool = False,
     ) -> None:
         async with answering(interaction):
-            bot = qabot(interaction)
             session = session_of(interaction)
-            q = await _qa.service(bot).ask(
+            q = await self.questions.ask(
                 session,
-                bot.runs[session.id],
+                self.runs[session.id],
                 interaction.user.id,
                 interaction.user.display_name,
                 question,
@@ -81,24 +80,22 @@ class Asking(commands.Cog):
                 anonymous=anonymous,
             )
             await reply(interaction, confirmation(q))
-            assert interaction.guild is not None
-            await _qa.announce_new(bot, interaction.guild, session, q)
+            await self.posting.post_new(session, q.id)
 
     @app_commands.command(name="myquestions", description="See your questions and their state.")
     @app_commands.guild_only()
     async def myquestions(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
-            bot = qabot(interaction)
             session = session_of(interaction)
-            mine = await _qa.service(bot).mine(bot.runs[session.id].id, interaction.user.id)
+            mine = await self.questions.mine(self.runs[session.id].id, interaction.user.id)
             if not mine:
                 await reply(interaction, "You have not asked anything in this session yet; /ask.")
                 return
             lines = []
             for q in mine[-20:]:
                 text = q.text if len(q.text) <= 80 else q.text[:79] + "…"
-                votes = f" · 👍 {q.votes}" if q.state in ("approved", "live") else ""
-                lines.append(f"**#{q.number}** · {STATES_SHOWN[q.state]}{votes} · {shown(text)}")
+                votes = f" · 👍 {q.votes}" if q.state in VOTABLE else ""
+                lines.append(f"**#{q.number}** · {wording(q.state).mine}{votes} · {shown(text)}")
             embed = discord.Embed(title="Your questions", description="\n".join(lines)[:4000])
             await reply(interaction, "", embed=embed)
 
@@ -107,21 +104,17 @@ class Asking(commands.Cog):
     @app_commands.guild_only()
     async def withdraw(self, interaction: discord.Interaction, number: int) -> None:
         async with answering(interaction):
-            bot = qabot(interaction)
             session = session_of(interaction)
-            q = await _qa.service(bot).withdraw(
-                bot.runs[session.id].id, number, interaction.user.id
-            )
+            q = await self.questions.withdraw(self.runs[session.id].id, number, interaction.user.id)
             await reply(interaction, f"#{q.number} is withdrawn.")
-            assert interaction.guild is not None
-            await _qa.refresh(bot, interaction.guild, session, q)
+            await self.posting.refresh(session, q)
 
     # ------------------------------------------------------------ chat capture
 
     def _capturing(self, message: discord.Message) -> Session | None:
         channel = message.channel
         name = getattr(channel, "name", None)
-        for session in self.bot.sessions.values():
+        for session in self.sessions.values():
             settings = session.spec
             if settings.questions.chat_capture and ref_matches(
                 settings.discord.questions_channel, channel.id, name
@@ -140,9 +133,9 @@ class Asking(commands.Cog):
         if session is None:
             return
         try:
-            q = await _qa.service(self.bot).ask(
+            q = await self.questions.ask(
                 session,
-                self.bot.runs[session.id],
+                self.runs[session.id],
                 message.author.id,
                 message.author.display_name,
                 message.content,
@@ -163,8 +156,4 @@ class Asking(commands.Cog):
             await message.add_reaction(CAPTURED)
         except discord.HTTPException:
             log.warning("could not react to captured question #%d", q.number, exc_info=True)
-        await _qa.announce_new(self.bot, message.guild, session, q)
-
-
-async def setup(bot: QABot) -> None:
-    await bot.add_cog(Asking(bot))
+        await self.posting.post_new(session, q.id)

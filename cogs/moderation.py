@@ -8,34 +8,34 @@ permissions, so a Moderator or Organizer role works without server overrides.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import Refusal
-from bot.questions import Question
-from bot.sessions import Label, Session, Speaker
-from bot.storage import repository as repo
-from cogs import _qa
-from cogs._common import qabot, reply, require_moderator, session_of, shown
+from bot.questions import Question, QuestionService
+from bot.schedule import ScheduleService
+from bot.sessions import Session
+from bot.states import wording
+from cogs._common import (
+    label_choices,
+    qabot,
+    reply,
+    require_moderator,
+    session_of,
+    shown,
+    speaker_choices,
+)
+from cogs._views import card_embed, card_view, label_name, outcome, speaker_name
 from cogs.errors import answering
+from cogs.posting import Posting
 
 if TYPE_CHECKING:
     from bot.app import QABot
 
 log = logging.getLogger(__name__)
-
-CARD_ACTIONS = {
-    "pending": (("approve", "Approve", discord.ButtonStyle.success),
-                ("reject", "Reject", discord.ButtonStyle.danger),
-                ("block", "Block author", discord.ButtonStyle.secondary)),
-    "approved": (("dismiss", "Dismiss", discord.ButtonStyle.secondary),
-                 ("block", "Block author", discord.ButtonStyle.secondary)),
-}  # fmt: skip
 
 
 class Context:
@@ -53,158 +53,12 @@ class Context:
         self.guild: discord.Guild = interaction.guild
 
     def outcome(self, q: Question, verb: str | None = None) -> str:
-        word = verb or _qa.OUTCOMES.get(q.state, q.state)
-        return f"{word} by {shown(self.actor_name)}"
-
-
-UNBLOCK = (("unblock", "Unblock author", discord.ButtonStyle.secondary),)
-
-
-def card_view(q: Question, *, author_blocked: bool = False) -> discord.ui.View | None:
-    """The buttons a card shows in the question's state (none once it is settled).
-
-    Right after "Block author", the card offers "Unblock author": the only way to undo a block
-    of an anonymous asker, whom moderators cannot name in /qa unblock.
-    """
-    actions = UNBLOCK if author_blocked else CARD_ACTIONS.get(q.state)
-    if not actions:
-        return None
-    view = discord.ui.View(timeout=None)
-    for action, label, style in actions:
-        view.add_item(ModerationButton(action, q.id, label, style))
-    return view
-
-
-class ModerationButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"qa:mod:(?P<action>approve|reject|block|unblock|dismiss):(?P<qid>\d+)",
-):
-    """A button on a moderation card; the action and the question id are in its custom_id."""
-
-    LABELS: ClassVar[dict[str, str]] = {
-        "approve": "Approve",
-        "reject": "Reject",
-        "block": "Block author",
-        "unblock": "Unblock author",
-        "dismiss": "Dismiss",
-    }
-
-    def __init__(
-        self,
-        action: str,
-        question_id: int,
-        label: str | None = None,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label or self.LABELS[action],
-                style=style,
-                custom_id=f"qa:mod:{action}:{question_id}",
-            )
-        )
-        self.action = action
-        self.question_id = question_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ModerationButton:
-        return cls(match["action"], int(match["qid"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async with answering(interaction, catch_all=True):
-            ctx = Context(interaction)
-            core = _qa.service(ctx.bot)
-            q = await core.get_by_id(self.question_id)
-            if q is None:
-                raise Refusal("This question no longer exists.")
-            try:
-                q, verb = await self._apply(ctx, q)
-            except Refusal:
-                # the card was stale: show what really happened, then say who handled it
-                current = await core.get_by_id(self.question_id)
-                if current is not None:
-                    await _qa.refresh(ctx.bot, ctx.guild, ctx.session, current)
-                raise
-            view = card_view(q, author_blocked=self.action == "block")
-            await interaction.response.edit_message(
-                embed=_qa.card_embed(ctx.session, q, ctx.outcome(q, verb)), view=view
-            )
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q, card=False)
-
-    async def _apply(self, ctx: Context, q: Question) -> tuple[Question, str | None]:
-        core = _qa.service(ctx.bot)
-        if self.action == "approve":
-            return await core.approve(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
-        if self.action == "reject":
-            return await core.reject(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
-        if self.action == "dismiss":
-            return await core.dismiss(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
-        word = _qa.OUTCOMES.get(q.state, q.state)
-        if self.action == "unblock":
-            done = await core.unblock_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
-            return done, f"{word}; author unblocked"
-        done = await core.block_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
-        word = _qa.OUTCOMES.get(done.state, done.state)
-        return done, f"{word}; author blocked"
-
-
-async def post_live(ctx: Context, q: Question) -> None:
-    """Announce the question being answered in the live channel; if that fails, tell the
-    moderator (the announcement is retried while the question is live)."""
-    from cogs._delivery import delivery
-
-    cog = delivery(ctx.bot)
-    if cog is None:
-        return
-    error = await cog.announce_live(ctx.session, q)
-    if error is not None:
-        await reply(
-            ctx.interaction,
-            f"The live channel announcement of #{q.number} could not be posted ({error}); "
-            "the bot retries it while the question is live.",
-        )
-
-
-Named = Speaker | Label
-
-
-def _choices(
-    interaction: discord.Interaction, current: str, pick: Callable[[Session], Iterable[Named]]
-) -> list[app_commands.Choice[str]]:
-    """Offer the session's speakers or labels whose name or id contains what was typed."""
-    try:
-        session = session_of(interaction)
-    except Refusal:
-        return []
-    needle = current.casefold()
-    return [
-        app_commands.Choice(name=item.name[:100], value=item.id)
-        for item in pick(session)
-        if needle in item.name.casefold() or needle in item.id
-    ][:25]
-
-
-async def _speaker_choices(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    return _choices(interaction, current, lambda session: session.spec.speakers)
-
-
-async def _label_choices(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    return _choices(interaction, current, lambda session: session.spec.labels)
+        return outcome(q, self.actor_name, verb)
 
 
 def _line(session: Session, q: Question) -> str:
     text = q.text if len(q.text) <= 90 else q.text[:89] + "…"
-    speaker = _qa.speaker_name(session, q.speaker_id)
+    speaker = speaker_name(session, q.speaker_id)
     who = f" · for {speaker}" if speaker else ""
     return f"**#{q.number}** · 👍 {q.votes}{who} · {shown(text)}"
 
@@ -212,17 +66,67 @@ def _line(session: Session, q: Question) -> str:
 class Moderation(
     commands.GroupCog, group_name="qa", group_description="Moderate the session's Q&A."
 ):
-    """Moderators' commands; the card buttons live as long as the cog."""
+    """Moderators' commands, and the buttons on moderation cards."""
 
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(
+        self,
+        bot: QABot,
+        questions: QuestionService,
+        schedule: ScheduleService,
+        posting: Posting,
+    ) -> None:
         self.bot = bot
+        self.questions = questions
+        self.schedule = schedule
+        self.posting = posting
         super().__init__()
 
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ModerationButton)
+    @property
+    def group(self) -> app_commands.Group:
+        """The `/qa` group, which other cogs' /qa commands join."""
+        group = self.app_command
+        assert group is not None
+        return group
 
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ModerationButton)
+    # ------------------------------------------------------------ card buttons
+
+    @commands.Cog.listener()
+    async def on_qa_card_button(
+        self, interaction: discord.Interaction, action: str, question_id: int
+    ) -> None:
+        """A click on a card: act, show the outcome on the card, bring the vote message along."""
+        async with answering(interaction, catch_all=True):
+            ctx = Context(interaction)
+            q = await self.questions.get_by_id(question_id)
+            if q is None:
+                raise Refusal("This question no longer exists.")
+            try:
+                q, verb = await self._apply(ctx, action, q)
+            except Refusal:
+                # the card was stale: show what really happened, then say who handled it
+                current = await self.questions.get_by_id(question_id)
+                if current is not None:
+                    await self.posting.refresh(ctx.session, current)
+                raise
+            view = card_view(q, author_blocked=action == "block")
+            await interaction.response.edit_message(
+                embed=card_embed(ctx.session, q, ctx.outcome(q, verb)), view=view
+            )
+            await self.posting.refresh(ctx.session, q, card=False)
+
+    async def _apply(self, ctx: Context, action: str, q: Question) -> tuple[Question, str | None]:
+        core = self.questions
+        if action == "approve":
+            return await core.approve(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
+        if action == "reject":
+            return await core.reject(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
+        if action == "dismiss":
+            return await core.dismiss(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
+        if action == "unblock":
+            done = await core.unblock_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
+            return done, f"{wording(q.state).outcome}; author unblocked"
+        done = await core.block_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
+        return done, f"{wording(done.state).outcome}; author blocked"
 
     # ------------------------------------------------------------ one question
 
@@ -231,9 +135,9 @@ class Moderation(
     async def approve(self, interaction: discord.Interaction, number: int) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            q = await _qa.service(ctx.bot).approve(ctx.run.id, number, ctx.actor_id, ctx.actor_name)
+            q = await self.questions.approve(ctx.run.id, number, ctx.actor_id, ctx.actor_name)
             await reply(interaction, f"#{q.number} approved; it is in the queue for votes.")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q, outcome=ctx.outcome(q))
+            await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     @app_commands.command(name="reject", description="Reject a question waiting for review.")
     @app_commands.describe(number="The question's number (#N)", reason="Why (kept in the log)")
@@ -242,11 +146,11 @@ class Moderation(
     ) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            q = await _qa.service(ctx.bot).reject(
+            q = await self.questions.reject(
                 ctx.run.id, number, ctx.actor_id, ctx.actor_name, reason
             )
             await reply(interaction, f"#{q.number} rejected.")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q, outcome=ctx.outcome(q))
+            await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     @app_commands.command(
         name="edit", description="Correct a question's text (the original is kept)."
@@ -255,19 +159,19 @@ class Moderation(
     async def edit(self, interaction: discord.Interaction, number: int, text: str) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            q = await _qa.service(ctx.bot).edit(
+            q = await self.questions.edit(
                 ctx.run.id, number, text, ctx.actor_id, ctx.actor_name,
                 ctx.session.spec.questions.max_length,
             )  # fmt: skip
             await reply(interaction, f"#{q.number} edited; the original stays in the log.")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q)
+            await self.posting.refresh(ctx.session, q)
 
     @app_commands.command(name="merge", description="Merge a duplicate into another question.")
     @app_commands.describe(number="The duplicate's number", into="The question to keep")
     async def merge(self, interaction: discord.Interaction, number: int, into: int) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            dup, kept = await _qa.service(ctx.bot).merge(
+            dup, kept = await self.questions.merge(
                 ctx.run.id, number, into, ctx.actor_id, ctx.actor_name
             )
             await reply(
@@ -276,21 +180,21 @@ class Moderation(
                 f"also asked by {kept.co_askers}.",
             )
             merged = ctx.outcome(dup, f"Merged into #{kept.number}")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, dup, outcome=merged)
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, kept)
+            await self.posting.refresh(ctx.session, dup, outcome=merged)
+            await self.posting.refresh(ctx.session, kept)
 
     @app_commands.command(name="label", description="Give a question one of the session's labels.")
     @app_commands.describe(number="The question's number (#N)", label="A label of the session")
-    @app_commands.autocomplete(label=_label_choices)
+    @app_commands.autocomplete(label=label_choices)
     async def label(self, interaction: discord.Interaction, number: int, label: str) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            q = await _qa.service(ctx.bot).label(
+            q = await self.questions.label(
                 ctx.session, ctx.run.id, number, label, ctx.actor_id, ctx.actor_name
             )
-            name = _qa.label_name(ctx.session, q.label_id)
+            name = label_name(ctx.session, q.label_id)
             await reply(interaction, f"#{q.number} is labelled {name}.")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q)
+            await self.posting.refresh(ctx.session, q)
 
     @app_commands.command(name="dismiss", description="Set an approved question aside.")
     @app_commands.describe(number="The question's number (#N)", reason="Why (kept in the log)")
@@ -299,11 +203,11 @@ class Moderation(
     ) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            q = await _qa.service(ctx.bot).dismiss(
+            q = await self.questions.dismiss(
                 ctx.run.id, number, ctx.actor_id, ctx.actor_name, reason
             )
             await reply(interaction, f"#{q.number} set aside.")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q, outcome=ctx.outcome(q))
+            await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     # ----------------------------------------------------------------- queue
 
@@ -311,7 +215,7 @@ class Moderation(
     async def queue(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            view = await _qa.service(ctx.bot).queue(ctx.run.id)
+            view = await self.questions.queue(ctx.run.id)
             counts = " · ".join(f"{state} {n}" for state, n in view.counts.items())
             lines = [_line(ctx.session, q) for q in view.top] or ["No approved questions yet."]
             embed = discord.Embed(
@@ -322,13 +226,13 @@ class Moderation(
 
     @app_commands.command(name="next", description="Answer the top-voted question next.")
     @app_commands.describe(speaker="Only questions for this speaker")
-    @app_commands.autocomplete(speaker=_speaker_choices)
+    @app_commands.autocomplete(speaker=speaker_choices)
     async def next(self, interaction: discord.Interaction, speaker: str | None = None) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
             if speaker is not None and ctx.session.speaker(speaker) is None:
                 raise Refusal("That speaker is not in this session; pick one from the list.")
-            live, done = await _qa.service(ctx.bot).next_question(
+            live, done = await self.questions.next_question(
                 ctx.run.id, ctx.actor_id, ctx.actor_name, speaker
             )
             await self._went_live(ctx, live, done)
@@ -338,26 +242,30 @@ class Moderation(
     async def pick(self, interaction: discord.Interaction, number: int) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            live, done = await _qa.service(ctx.bot).pick(
-                ctx.run.id, number, ctx.actor_id, ctx.actor_name
-            )
+            live, done = await self.questions.pick(ctx.run.id, number, ctx.actor_id, ctx.actor_name)
             await self._went_live(ctx, live, done)
 
     async def _went_live(self, ctx: Context, live: Question, done: Question | None) -> None:
         extra = f" #{done.number} is marked answered." if done else ""
         await reply(ctx.interaction, f"Now answering #{live.number}.{extra}")
-        await post_live(ctx, live)
-        await _qa.refresh(ctx.bot, ctx.guild, ctx.session, live, outcome=ctx.outcome(live))
+        error = await self.posting.announce_live(ctx.session, live)
+        if error is not None:
+            await reply(
+                ctx.interaction,
+                f"The live channel announcement of #{live.number} could not be posted ({error}); "
+                "the bot retries it while the question is live.",
+            )
+        await self.posting.refresh(ctx.session, live, outcome=ctx.outcome(live))
         if done is not None:
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, done, outcome=ctx.outcome(done))
+            await self.posting.refresh(ctx.session, done, outcome=ctx.outcome(done))
 
     @app_commands.command(name="answered", description="The live question has been answered.")
     async def answered(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            q = await _qa.service(ctx.bot).answered(ctx.run.id, ctx.actor_id, ctx.actor_name)
+            q = await self.questions.answered(ctx.run.id, ctx.actor_id, ctx.actor_name)
             await reply(interaction, f"#{q.number} is answered.")
-            await _qa.refresh(ctx.bot, ctx.guild, ctx.session, q, outcome=ctx.outcome(q))
+            await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     # ---------------------------------------------------------------- intake
 
@@ -372,12 +280,7 @@ class Moderation(
             await self._intake(Context(interaction), "closed")
 
     async def _intake(self, ctx: Context, value: str) -> None:
-        now = ctx.bot.clock()
-        run_id = ctx.run.id
-        await ctx.bot.db.write(
-            lambda conn: repo.set_intake_override(conn, run_id, value, ctx.actor_id, now)
-        )
-        await ctx.bot.reload_run(ctx.session.id)
+        await self.schedule.set_intake(ctx.session.id, value, ctx.actor_id)
         if value == "open":
             text = "Questions are open; they stay open until `/qa close`."
         else:
@@ -391,7 +294,7 @@ class Moderation(
     async def block(self, interaction: discord.Interaction, user: discord.Member) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            await _qa.service(ctx.bot).block(
+            await self.questions.block(
                 ctx.session.id, ctx.run.id, user.id, ctx.actor_id, ctx.actor_name
             )
             await reply(interaction, f"{user.mention} can no longer ask questions here.")
@@ -401,9 +304,5 @@ class Moderation(
     async def unblock(self, interaction: discord.Interaction, user: discord.Member) -> None:
         async with answering(interaction):
             ctx = Context(interaction)
-            await _qa.service(ctx.bot).unblock(ctx.session.id, ctx.run.id, user.id, ctx.actor_id)
+            await self.questions.unblock(ctx.session.id, ctx.run.id, user.id, ctx.actor_id)
             await reply(interaction, f"{user.mention} can ask questions again.")
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Moderation(bot))

@@ -14,6 +14,7 @@ import simcord
 
 from bot import create_bot
 from bot.app import QABot
+from tests.q_world import QA, grant_bot_moderation_access
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = ROOT / "config" / "sessions"
@@ -124,10 +125,14 @@ async def env(make_bot: Callable[..., QABot]) -> AsyncIterator[simcord.Env]:
 
     environment.restart_bot = restart_bot  # type: ignore[method-assign]
     yield environment
-    if environment._started:
-        await environment.shutdown()
-    if environment.check_errors:
-        environment._raise_errors_since(environment._errors_acknowledged)
+    await finish(environment)
+
+
+async def finish(environment: simcord.Env) -> None:
+    """Shut an environment down (nothing happens if it never started) and fail the test if the
+    bot raised anything it did not answer."""
+    await environment.shutdown()
+    environment.raise_errors()
 
 
 def build_world(env: simcord.Env) -> World:
@@ -179,3 +184,11 @@ async def world(env: simcord.Env) -> World:
     w = build_world(env)
     await env.start()
     return w
+
+
+@pytest.fixture
+async def qa(world: World, db_path: Path) -> QA:
+    """The world, with the bot allowed into the moderation channel (as an admin would), and
+    ways to find question messages and read the log."""
+    await grant_bot_moderation_access(world)
+    return QA(world, db_path)

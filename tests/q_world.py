@@ -1,8 +1,8 @@
-"""Helpers for the question user stories: a server where the bot can see the moderation channel.
+"""Helpers for the question user stories: find question messages, read the log.
 
 The shared `world` fixture hides qa-moderation from everyone but the Moderator and Organizer
-roles, the bot included; a real server gives the bot access, so `qa` adds that overwrite (as an
-admin would) before the story starts. Import the fixture into a test module to use it.
+roles, the bot included; a real server gives the bot access, so the `qa` fixture (conftest.py)
+adds that overwrite (as an admin would) before the story starts.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
-import pytest
 import simcord
 from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 
-from tests.conftest import World
+if TYPE_CHECKING:
+    from tests.conftest import World
 
 BOT_CAN = discord.Permissions(
     view_channel=True,
@@ -122,9 +122,3 @@ async def grant_bot_moderation_access(world: World) -> None:
     ]
     backend.edit_channel(channel.id, {}, overwrites=overwrites)
     await world.env.settle()
-
-
-@pytest.fixture(name="qa")
-async def qa_fixture(world: World, db_path: Any) -> QA:
-    await grant_bot_moderation_access(world)
-    return QA(world, db_path)

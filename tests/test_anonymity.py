@@ -14,7 +14,7 @@ import simcord
 
 from bot.reports import render_report
 from tests.conftest import Clock
-from tests.q_world import QA, button_labels, field, qa_fixture, said  # noqa: F401
+from tests.q_world import QA, button_labels, field, said
 
 FORMATS = ("json", "csv", "md", "html")
 
@@ -22,7 +22,7 @@ FORMATS = ("json", "csv", "md", "html")
 @pytest.fixture
 def unpaced(qa: QA) -> QA:
     """One card per question at once (no digest cards), so each card can be found by number."""
-    delivery = qa.world.bot.get_cog("Delivery")
+    delivery = qa.world.bot.get_cog("Posting")
     if delivery is not None:
         delivery.pacer.limit = 1_000_000  # type: ignore[attr-defined]
     return qa

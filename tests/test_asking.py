@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import Clock
-from tests.q_world import QA, button_labels, field, qa_fixture, said, said_embed  # noqa: F401
+from tests.q_world import QA, button_labels, field, said, said_embed
 
 
 async def test_ask_answers_with_the_number_and_posts_a_card(qa: QA) -> None:

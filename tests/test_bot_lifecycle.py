@@ -22,7 +22,7 @@ async def test_bot_starts_opens_storage_and_scheduler(world: World, db_path: Pat
     assert bot.scheduler is not None and bot.scheduler.running
     assert set(bot.runs) == {"gsef2021-inclusive-society"}
     assert bot.runs["gsef2021-inclusive-society"].kind == "real"
-    assert "cogs.errors" in bot.extensions
+    assert {"Errors", "Posting", "Moderation", "Exports", "Schedule"} <= set(bot.cogs)
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -17,7 +17,7 @@ from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 
 from tests.conftest import Clock
-from tests.q_world import QA, button_labels, field, qa_fixture, said  # noqa: F401
+from tests.q_world import QA, button_labels, field, said
 from tests.test_permissions_matrix import database, histories
 
 

@@ -10,7 +10,6 @@ import json
 import discord
 import pytest
 
-from bot.questions import QuestionService
 from tests.conftest import World
 
 
@@ -19,7 +18,7 @@ async def seed(world: World) -> None:
     bot = world.bot
     session = bot.sessions["gsef2021-inclusive-society"]
     run = bot.runs[session.id]
-    qs = QuestionService.for_db(bot.db, bot.clock)
+    qs = bot.questions
     first = await qs.ask(
         session, run, world.alice.id, "alice", "¿Qué papel tienen las cooperativas? <b>hi</b>"
     )
@@ -107,78 +106,25 @@ async def test_export_survives_a_restart(world: World, make_bot) -> None:  # typ
     assert len(json.loads(data)["sessions"][0]["questions"]) == 2
 
 
-FAKE_MODERATION = """
-import discord
-from discord import app_commands
-from discord.ext import commands
-
-
-class Moderation(commands.Cog):
-    qa = app_commands.Group(name="qa", description="Moderate the Q&A.")
-
-    @qa.command(name="next", description="Pick the next question.")
-    async def next_question(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message("next!", ephemeral=True)
-
-
-async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Moderation())
-"""
-
-
-@pytest.fixture
-def fake_moderation(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """A stand-in for the moderation cog that owns /qa, importable as an extension."""
-    name = "fake_qa_moderation"
-    (tmp_path / f"{name}.py").write_text(FAKE_MODERATION, "utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return name
-
-
-async def test_export_loads_the_moderation_cog_first_and_joins_its_group(
-    fake_moderation: str, make_bot, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    import cogs.exports as exports
-
-    monkeypatch.setattr(exports, "MODERATION", fake_moderation)
-    bot = make_bot()
-    group, own = await exports._qa_group(bot)
-    assert not own
-    assert fake_moderation in bot.extensions  # loaded by exports, so the bot skips it later
-    assert bot.tree.get_command("qa") is group
-    assert [c.name for c in group.commands] == ["next"]
-    await bot.unload_extension(fake_moderation)
-
-
-async def test_without_a_moderation_cog_export_gets_a_qa_group_of_its_own(
-    make_bot, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    import cogs.exports as exports
-
-    monkeypatch.setattr(exports, "MODERATION", "no_moderation_cog_here")
-    bot = make_bot()
-    group, own = await exports._qa_group(bot)
-    assert own and bot.tree.get_command("qa") is group
-
-
 async def test_export_joins_the_moderation_cogs_qa_group(world: World) -> None:
     bot = world.bot
-    assert "cogs.moderation" in bot.extensions
     qa = bot.tree.get_command("qa")
     assert isinstance(qa, discord.app_commands.Group)
     names = {c.name for c in qa.commands}
     assert "export" in names and len(names) > 1  # beside the moderation commands
-    await bot.unload_extension("cogs.exports")
+    await bot.remove_cog("Exports")
     assert bot.tree.get_command("qa") is qa  # the group stays, without export
     assert "export" not in {c.name for c in qa.commands}
-    await bot.load_extension("cogs.exports")
+
+
+async def test_export_after_its_cog_is_added_again(world: World) -> None:
+    from cogs.exports import Exports
+
+    bot = world.bot
+    cog = bot.get_cog("Exports")
+    assert isinstance(cog, Exports)
+    await bot.remove_cog("Exports")
+    await bot.add_cog(Exports(bot, cog.reports, cog.runs, cog.group))
     await bot.tree.sync()
-    name, _, ephemeral = await file_of(await world.org.slash(world.questions, "qa export"))
-    assert ephemeral and name.endswith(".html")
-
-
-async def test_export_can_be_reloaded(world: World) -> None:
-    await world.bot.reload_extension("cogs.exports")
-    await world.bot.tree.sync()
     name, _, _ = await file_of(await world.org.slash(world.questions, "qa export", format="md"))
     assert name.endswith(".md")

@@ -13,15 +13,13 @@ import discord
 import pytest
 import simcord
 
-from cogs._delivery import JOB_ID, Delivery
-from tests.q_world import QA, button_labels, qa_fixture, said, said_embed
-
-__all__ = ["qa_fixture"]
+from cogs.posting import JOB_ID, Posting
+from tests.q_world import QA, button_labels, said, said_embed
 
 
-def cog(qa: QA) -> Delivery:
-    found = qa.world.bot.get_cog("Delivery")
-    assert isinstance(found, Delivery)
+def cog(qa: QA) -> Posting:
+    found = qa.world.bot.get_cog("Posting")
+    assert isinstance(found, Posting)
     return found
 
 

@@ -20,11 +20,9 @@ from bot.delivery import DIGEST_SIZE, RATE_LIMIT, RATE_WINDOW, Pacer, plan_cards
 from bot.errors import Refusal
 from bot.questions import QuestionService
 from bot.sessions import Session
-from cogs._delivery import WAKE_MARGIN, Delivery
-from tests.q_world import QA, qa_fixture, said, said_embed
+from cogs.posting import WAKE_MARGIN, Posting
+from tests.q_world import QA, said, said_embed
 from tests.test_questions_core import with_rules
-
-__all__ = ["qa_fixture"]
 
 SESSION = "gsef2021-inclusive-society"
 
@@ -67,7 +65,7 @@ def test_the_pacer_is_a_sliding_window() -> None:
 
 def bot_core(qa: QA) -> tuple[QuestionService, Any]:
     bot = qa.world.bot
-    return QuestionService.for_db(bot.db, bot.clock), bot.runs[SESSION]
+    return bot.questions, bot.runs[SESSION]
 
 
 async def flood(
@@ -137,9 +135,9 @@ async def test_100_members_sending_20_each_keep_their_own_limits_and_the_bot_ans
 # ------------------------------------------------------------ the channel flood
 
 
-def cog(qa: QA) -> Delivery:
-    found = qa.world.bot.get_cog("Delivery")
-    assert isinstance(found, Delivery)
+def cog(qa: QA) -> Posting:
+    found = qa.world.bot.get_cog("Posting")
+    assert isinstance(found, Posting)
     return found
 
 

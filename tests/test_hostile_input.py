@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from bot.questions import INVISIBLE, Question
 from bot.reports import render_report
 from bot.sessions import Session, load_session
-from cogs import _qa
+from bot.states import State
+from cogs import _views
 from cogs._common import shown
 from tests.conftest import GSEF, GSEF_QA_TIME
-from tests.q_world import QA, qa_fixture, said  # noqa: F401
+from tests.q_world import QA, said
 
 MAX_LENGTH = 1000  # the GSEF session's [questions] max_length
 
@@ -183,16 +184,16 @@ def test_shown_text_reads_back_exactly(text: str) -> None:
     text=hostile_text().map(normal).filter(lambda t: 0 < len(t) <= MAX_LENGTH),
     author=st.text(min_size=1, max_size=32) | st.sampled_from(["@everyone", "**x**", "<@1>"]),
     anonymous=st.booleans(),
-    state=st.sampled_from(sorted(_qa.STATE_WORDS)),
+    state=st.sampled_from(sorted(State)),
 )
 def test_every_question_embed_fits_and_holds_the_whole_text(
     session: Session, text: str, author: str, anonymous: bool, state: str
 ) -> None:
     q = _question(text, author, anonymous, state)
     for embed in (
-        _qa.card_embed(session, q, "Approved by " + shown(author)),
-        _qa.vote_embed(session, q),
-        _qa.live_embed(session, q),
+        _views.card_embed(session, q, "Approved by " + shown(author)),
+        _views.vote_embed(session, q),
+        _views.live_embed(session, q),
     ):
         data = embed.to_dict()
         assert_embed_fits(dict(data))
@@ -302,7 +303,7 @@ def unpaced(qa: QA) -> QA:
     """These tests are about text, not Discord's rate limits: every card gets its own message
     at once (the delivery cog otherwise combines cards of a burst into digests, see
     tests/test_faults.py)."""
-    delivery = qa.world.bot.get_cog("Delivery")
+    delivery = qa.world.bot.get_cog("Posting")
     if delivery is not None:
         delivery.pacer.limit = 1_000_000  # type: ignore[attr-defined]
     return qa

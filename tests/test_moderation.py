@@ -9,7 +9,7 @@ import pytest
 from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 
-from tests.q_world import QA, button_labels, field, qa_fixture, said, said_embed  # noqa: F401
+from tests.q_world import QA, button_labels, field, said, said_embed
 
 
 async def test_from_ask_to_answered(qa: QA) -> None:

@@ -27,7 +27,7 @@ from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 
 from tests.conftest import Clock
-from tests.q_world import QA, qa_fixture, said  # noqa: F401
+from tests.q_world import QA, said
 
 PARTICIPANT, MODERATOR, ORGANIZER, MANAGER = "participant", "moderator", "organizer", "manager"
 ROLES = (PARTICIPANT, MODERATOR, ORGANIZER, MANAGER)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GSEF, Clock
-from tests.q_world import QA, field, qa_fixture, said  # noqa: F401
+from tests.q_world import QA, field, said
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from bot.errors import Refusal
-from bot.questions import TRANSITIONS, QuestionService, can_move
+from bot.questions import QuestionService
 from bot.sessions import Session, load_session
+from bot.states import TRANSITIONS, can_move
 from bot.storage import questions_repo as qrepo
 from bot.storage import repository as repo
 from bot.storage.database import Database

@@ -15,9 +15,7 @@ from collections.abc import Callable
 import discord
 
 from bot.app import QABot
-from tests.q_world import QA, button_labels, field, qa_fixture, said, said_embed
-
-__all__ = ["qa_fixture"]
+from tests.q_world import QA, button_labels, field, said, said_embed
 
 SESSION = "gsef2021-inclusive-society"
 

@@ -26,7 +26,7 @@ from bot.sessions import load_session
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import from_db, to_db, utcnow
-from tests.conftest import GSEF, World, build_world
+from tests.conftest import GSEF, World, build_world, finish
 
 SPEED = 2700.0  # the 90-minute program in 2 s
 GSEF_ID = "gsef2021-inclusive-society"
@@ -67,16 +67,13 @@ async def env(
     bot = make_bot() if speed is None else make_bot(rehearse=speed, clock=utcnow)
     environment = simcord.Env(bot, settle_timeout=settle_timeout)
     yield environment
-    if environment._started:
-        await environment.shutdown()
-    if environment.check_errors:
-        environment._raise_errors_since(environment._errors_acknowledged)
+    await finish(environment)
 
 
 @pytest.fixture
 def schedule_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """The schedule's INFO log, captured from before the bot starts."""
-    caplog.set_level(logging.INFO, logger="cogs.schedule")
+    caplog.set_level(logging.INFO, logger="bot.schedule")
     return caplog
 
 

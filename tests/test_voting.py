@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.app import QABot
-from tests.q_world import (  # noqa: F401
+from tests.q_world import (
     QA,
     button_labels,
     field,
-    qa_fixture,
     said,
     said_embed,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -10,7 +11,8 @@ from pathlib import Path
 
 from bot.reports.model import Report, load_report
 from bot.storage import report_repo
-from bot.storage.database import DatabaseError, open_readonly
+from bot.storage.database import Database, DatabaseError, open_readonly
+from bot.storage.repository import Run
 
 FORMATS = ("json", "csv", "md", "html")
 
@@ -91,3 +93,26 @@ async def render_report(
     render = renderer(fmt)
     with gc_paused():
         return render(await build_report(database, session=session, run_kind=run_kind))
+
+
+class Reports:
+    """Reports of the bot's own log, for the commands that hand them out."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def render(self, fmt: str, run: Run) -> tuple[bytes, int]:
+        """Render one run in `fmt`: (the file's bytes, its question count).
+
+        The model is read on the bot's reader connection; rendering (the slow part for a big
+        log) runs in a worker thread so the bot keeps answering meanwhile.
+        """
+        render = renderer(fmt)
+        with gc_paused():
+            report = await self.db.read(
+                lambda conn: load_report(
+                    conn, session=run.session_id, run_kind=run.kind, run_id=run.id
+                )
+            )
+            data = await asyncio.to_thread(render, report)
+        return data, sum(len(r.questions) for r in report.runs)

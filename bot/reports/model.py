@@ -18,12 +18,11 @@ import aiosqlite
 
 from bot.program import Timeline
 from bot.sessions import Session, SessionFile
+from bot.states import PASSED_REVIEW, UNANSWERED
 from bot.storage import report_repo
 from bot.storage.repository import Run, _run
 from bot.timeutil import from_db, utcnow
 
-APPROVED_STATES = frozenset({"approved", "live", "answered", "dismissed", "merged"})
-OPEN_STATES = frozenset({"approved", "live"})
 PRIVATE_DETAIL_KEYS = ("user", "author", "asker")
 
 
@@ -68,7 +67,7 @@ class Question:
 
     @property
     def was_approved(self) -> bool:
-        return self.state in APPROVED_STATES or any(e.action == "approved" for e in self.events)
+        return self.state in PASSED_REVIEW or any(e.action == "approved" for e in self.events)
 
     @property
     def asker(self) -> str:
@@ -225,7 +224,7 @@ class RunReport:
             withdrawn=by_state["withdrawn"],
             dismissed=by_state["dismissed"],
             merged=by_state["merged"],
-            unanswered=sum(1 for q in self.questions if q.state in OPEN_STATES),
+            unanswered=sum(1 for q in self.questions if q.state in UNANSWERED),
             pending=by_state["pending"],
             votes_cast=self.votes_cast,
             voters=self.voters,
@@ -238,7 +237,7 @@ class RunReport:
     def unanswered(self) -> list[Question]:
         """Return approved questions never answered, most voted first: the follow-up list."""
         return sorted(
-            (q for q in self.questions if q.state in OPEN_STATES),
+            (q for q in self.questions if q.state in UNANSWERED),
             key=lambda q: (-q.votes, q.asked_at),
         )
 

@@ -13,22 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.reports.model import Event, Question, RunReport, Stats
+from bot.states import wording
 
 # Caps for the readable reports: enough for any real session, bounded for a huge log.
 GROUP_ROWS = 200
 UNANSWERED_ROWS = 500
 LOG_ROWS = 1000
-
-STATE_NAMES = {
-    "pending": "awaiting review",
-    "approved": "approved, not answered",
-    "live": "on stage, not marked answered",
-    "answered": "answered",
-    "rejected": "rejected",
-    "withdrawn": "withdrawn",
-    "dismissed": "dismissed",
-    "merged": "merged",
-}
 
 ACTION_NAMES = {
     "approved": "approved",
@@ -275,7 +265,7 @@ class _Rows:
         cached = self._cache.get(q.id)
         if cached is not None:
             return cached
-        state_name = STATE_NAMES.get(q.state, q.state)
+        state_name = wording(q.state).report
         if q.state == "merged" and q.merged_into is not None:
             state_name = f"merged into #{q.merged_into}"
         row = QuestionRow(

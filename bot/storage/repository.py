@@ -9,12 +9,12 @@ from typing import Literal
 import aiosqlite
 
 from bot.sessions import Session
+from bot.states import ALL
 from bot.storage.database import first_row
 from bot.timeutil import from_db, to_db
 
 RunKind = Literal["real", "rehearsal"]
 REHEARSAL_LEAD = timedelta(seconds=1)
-STATES = ("pending", "approved", "rejected", "withdrawn", "live", "answered", "dismissed", "merged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,7 @@ async def add_run_event(
 
 async def state_counts(conn: aiosqlite.Connection, run_id: int) -> dict[str, int]:
     """Return how many questions of the run are in each state (every state present)."""
-    counts = dict.fromkeys(STATES, 0)
+    counts: dict[str, int] = dict.fromkeys(ALL, 0)
     for state, count in await conn.execute_fetchall(
         "SELECT state, n FROM question_counts WHERE run_id = ?", (run_id,)
     ):

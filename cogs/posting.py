@@ -1,4 +1,7 @@
-"""Delivery: post the cards and vote messages the log says are missing, paced, and retry failures.
+"""Posting: the one home of every message about a question, kept in step with the log.
+
+Cards and vote messages the log says are missing are posted, paced, and failures retried;
+changed questions have their messages edited; the live question is announced.
 
 A question is committed and its asker answered first; then a delivery pass for its session posts
 what has no message id yet (bot.delivery has the rules). Passes run:
@@ -26,7 +29,6 @@ import discord
 from discord.ext import commands
 
 from bot.delivery import (
-    DIGEST_TEXT,
     RETRY_SECONDS,
     Failures,
     Pacer,
@@ -35,12 +37,20 @@ from bot.delivery import (
     missing_channel_notice,
     plan_cards,
     recovery_notice,
-    short,
 )
-from bot.questions import Question
+from bot.questions import Question, QuestionService
 from bot.sessions import Session
-from cogs import _qa
-from cogs._common import find_channel, shown
+from bot.states import VOTABLE
+from cogs._common import session_channel
+from cogs._views import (
+    card_embed,
+    card_view,
+    digest_embed,
+    live_content,
+    live_embed,
+    vote_embed,
+    vote_view,
+)
 
 if TYPE_CHECKING:
     from bot.app import QABot
@@ -48,7 +58,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_ID = "qa:delivery"
-VOTABLE = ("approved", "live")
 NOT_FOUND = "channel not found"
 WAKE_MARGIN = 1.0
 
@@ -57,34 +66,12 @@ def _monotonic() -> float:
     return time.monotonic()  # looked up at call time, so a simulated clock is honoured
 
 
-def digest_embed(questions: list[Question]) -> discord.Embed:
-    """One card for several new questions, when there are too many to post one card each."""
-    lines = []
-    for q in questions:
-        text = shown(short(q.text))
-        if len(text) > DIGEST_TEXT + 10:
-            text = text[: DIGEST_TEXT + 9] + "…"
-        lines.append(f"**#{q.number}** · {text}")
-    lines.append("")
-    lines.append("Review them with `/qa approve number:N`, `/qa reject number:N` or `/qa queue`.")
-    first, last = questions[0].number, questions[-1].number
-    embed = discord.Embed(
-        title=f"New questions #{first}–#{last} ({len(questions)})",
-        description="\n".join(lines)[:4096],
-        colour=_qa.STATE_COLOURS["pending"],
-    )
-    embed.set_footer(
-        text="Many questions arrived at once: their cards are combined to stay within "
-        "Discord's rate limits."
-    )
-    return embed
+class Posting(commands.Cog):
+    """Keeps the moderation, questions and live channels in step with the log."""
 
-
-class Delivery(commands.Cog):
-    """Keeps the moderation and questions channels in step with the log."""
-
-    def __init__(self, bot: QABot) -> None:
+    def __init__(self, bot: QABot, questions: QuestionService) -> None:
         self.bot = bot
+        self.questions = questions
         self.pacer = Pacer(clock=_monotonic)
         self.failures = Failures()
         self._pending: dict[str, set[int]] = {}
@@ -141,18 +128,14 @@ class Delivery(commands.Cog):
     # --------------------------------------------------------------------- pass
 
     def _channel(self, session: Session, kind: str) -> discord.TextChannel | None:
-        for guild in self.bot.guilds:
-            channel = find_channel(guild, session, kind)
-            if channel is not None:
-                return channel
-        return None
+        return session_channel(self.bot, session, kind)
 
     def _window_shut(self, session: Session) -> bool:
         channel = self._channel(session, "moderation")
         return channel is not None and self.pacer.budget(channel.id) == 0
 
     async def _pass(self, session: Session, sweep: bool) -> None:
-        core = _qa.service(self.bot)
+        core = self.questions
         pending = self._pending.setdefault(session.id, set())
         held = self._held.setdefault(session.id, set())
         # Cards held for the moderation channel's rate window are read again only once it
@@ -197,13 +180,13 @@ class Delivery(commands.Cog):
             await self._failed(session, kind, cards, NOT_FOUND)
             return {q.id for q in cards}
         plan = plan_cards(cards, self.pacer.budget(channel.id))
-        core = _qa.service(self.bot)
+        core = self.questions
         sent = 0
         for index, q in enumerate(plan.singles):
             self.pacer.spend(channel.id)
             try:
-                view = _qa.card_view(q)
-                embed = _qa.card_embed(session, q)
+                view = card_view(q)
+                embed = card_embed(session, q)
                 message = await (
                     channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
                 )
@@ -248,12 +231,12 @@ class Delivery(commands.Cog):
         # each vote message needs its own button: no digest, and no waiting here either
         # (approvals come at a moderator's pace; discord.py queues sends on a rate limit)
         now = votes
-        core = _qa.service(self.bot)
+        core = self.questions
         for index, q in enumerate(now):
             self.pacer.spend(channel.id)
             try:
-                view = _qa.vote_view(q)
-                embed = _qa.vote_embed(session, q)
+                view = vote_view(q)
+                embed = vote_embed(session, q)
                 message = await (
                     channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
                 )
@@ -269,7 +252,7 @@ class Delivery(commands.Cog):
         question_id = self._live.get(session.id)
         if question_id is None or self._skip(session, "live", sweep, []):
             return
-        q = await _qa.service(self.bot).get_by_id(question_id)
+        q = await self.questions.get_by_id(question_id)
         if q is None or q.state != "live":
             self._live.pop(session.id, None)
             self.failures.recovered(session.id, "live")
@@ -287,9 +270,7 @@ class Delivery(commands.Cog):
         else:
             self.pacer.spend(channel.id)
             try:
-                await channel.send(
-                    f"**Now answering #{q.number}**", embed=_qa.live_embed(session, q)
-                )
+                await channel.send(live_content(q), embed=live_embed(session, q))
             except discord.HTTPException as exc:
                 error = _error(exc)
             else:
@@ -299,6 +280,44 @@ class Delivery(commands.Cog):
         self.note_live(session.id, q.id)
         await self._failed(session, kind, [q], error)
         return error
+
+    # ------------------------------------------------------------------ changes
+
+    async def post_new(self, session: Session, *question_ids: int) -> None:
+        """Post what these questions still lack (card, vote message), paced; failures are kept
+        for the periodic retry."""
+        self.note(session.id, *question_ids)
+        await self.deliver(session)
+
+    async def refresh(
+        self,
+        session: Session,
+        q: Question,
+        *,
+        card: bool = True,
+        outcome: str | None = None,
+    ) -> None:
+        """Bring a question's card and vote message in line with its stored state.
+
+        An approved question without a vote message gets one now.
+        """
+        if card and q.card_message_id is not None and not await self.questions.card_is_shared(q):
+            # a digest card (shared by several questions) stays as posted
+            await _edit(
+                self._channel(session, "moderation"),
+                q.card_message_id,
+                card_embed(session, q, outcome),
+                card_view(q),
+            )
+        if q.vote_message_id is not None:
+            await _edit(
+                self._channel(session, "questions"),
+                q.vote_message_id,
+                vote_embed(session, q),
+                vote_view(q),
+            )
+        elif q.state in VOTABLE:
+            await self.post_new(session, q.id)
 
     # ----------------------------------------------------------------- telling
 
@@ -370,7 +389,15 @@ def _error(exc: discord.HTTPException) -> str:
     return describe_error(exc.status, exc.text)
 
 
-def delivery(bot: QABot) -> Delivery | None:
-    """The bot's delivery cog (None while it is not loaded)."""
-    cog = bot.get_cog("Delivery")
-    return cog if isinstance(cog, Delivery) else None
+async def _edit(
+    channel: discord.TextChannel | None,
+    message_id: int | None,
+    embed: discord.Embed,
+    view: discord.ui.View | None,
+) -> None:
+    if channel is None or message_id is None:
+        return
+    try:
+        await channel.get_partial_message(message_id).edit(embed=embed, view=view)
+    except discord.HTTPException:
+        log.warning("editing message %s failed", message_id, exc_info=True)

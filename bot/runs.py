@@ -1,0 +1,71 @@
+"""The runs the bot plays: for each session, its real run or its rehearsal, as the log holds it.
+
+A run's row changes while the bot plays it (a delay, intake opened by hand, a rehearsal's end);
+`Runs` keeps the current version of each and reads it again after every such change, so every
+part of the bot sees the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import datetime
+
+import aiosqlite
+
+from bot.program import Timeline
+from bot.sessions import Session
+from bot.storage import repository as repo
+from bot.storage.database import Database
+from bot.storage.repository import Run
+
+
+class Runs(Mapping[str, Run]):
+    """The current run of each session, by session id (read-only as a mapping)."""
+
+    def __init__(self, db: Database, sessions: Mapping[str, Session]) -> None:
+        self.db = db
+        self.sessions = sessions
+        self._runs: dict[str, Run] = {}
+
+    async def start(self, now: datetime, rehearse: float | None) -> None:
+        """Record every session and open its run: the real one, or a rehearsal at `rehearse`."""
+        for session in self.sessions.values():
+            self._runs[session.id] = await self.db.write(self._preparer(session, now, rehearse))
+
+    @staticmethod
+    def _preparer(
+        session: Session, now: datetime, rehearse: float | None
+    ) -> Callable[[aiosqlite.Connection], Awaitable[Run]]:
+        async def prepare(conn: aiosqlite.Connection) -> Run:
+            await repo.upsert_session(conn, session, now)
+            if rehearse:
+                return await repo.rehearsal_run(conn, session.id, float(rehearse), now)
+            return await repo.real_run(conn, session.id, now)
+
+        return prepare
+
+    def __getitem__(self, session_id: str) -> Run:
+        return self._runs[session_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def timeline(self, session_id: str) -> Timeline:
+        """The session's program placed in real time for its current run."""
+        return Timeline(self.sessions[session_id], self._runs[session_id])
+
+    def is_current(self, session_id: str, run_id: int) -> bool:
+        """Say whether `run_id` is the run the bot plays for this session now."""
+        run = self._runs.get(session_id)
+        return run is not None and run.id == run_id
+
+    async def reload(self, session_id: str) -> Run:
+        """Read the session's run again after a change (delay, intake override, its end)."""
+        run_id = self._runs[session_id].id
+        run = await self.db.read(lambda conn: repo.get_run(conn, run_id))
+        assert run is not None
+        self._runs[session_id] = run
+        return run

@@ -1,0 +1,268 @@
+"""How questions look in Discord: embeds, views and the buttons on them.
+
+Every message about a question is built here from the stored question alone: the moderators'
+card (or a digest card for many at once), the public message people vote on, and the live
+announcement. Buttons are `DynamicItem`s whose custom_id carries the action and the question id,
+so buttons on messages posted before a restart keep working. A click is handed to whichever cog
+handles it as a bot event (`on_qa_card_button`, `on_qa_vote_button`): this module imports no cog.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import discord
+
+from bot.delivery import DIGEST_TEXT, short
+from bot.questions import Question
+from bot.sessions import Session
+from bot.states import VOTABLE, State, wording
+from cogs._common import shown
+
+ANONYMOUS = "Anonymous"
+EMBED_TEXT = 4000
+STATE_COLOURS = {
+    State.PENDING: discord.Colour.gold(),
+    State.APPROVED: discord.Colour.green(),
+    State.LIVE: discord.Colour.blurple(),
+    State.ANSWERED: discord.Colour.dark_green(),
+    State.REJECTED: discord.Colour.red(),
+    State.DISMISSED: discord.Colour.dark_grey(),
+    State.MERGED: discord.Colour.dark_grey(),
+    State.WITHDRAWN: discord.Colour.light_grey(),
+}
+
+# ------------------------------------------------------------------------ text
+
+
+def asker(q: Question) -> str:
+    """Who asked, as shown to people: a display name, or Anonymous."""
+    if q.anonymous or not q.author_name:
+        return ANONYMOUS
+    return shown(q.author_name)
+
+
+def speaker_name(session: Session, speaker_id: str | None) -> str | None:
+    speaker = session.speaker(speaker_id)
+    return shown(speaker.name) if speaker else None
+
+
+def label_name(session: Session, label_id: str | None) -> str | None:
+    label = session.label(label_id)
+    return shown(label.name) if label else None
+
+
+def body(text: str) -> str:
+    """User text for an embed description: escaped, and cut to fit."""
+    out = shown(text)
+    return out if len(out) <= EMBED_TEXT else out[: EMBED_TEXT - 1] + "…"
+
+
+def also_asked(q: Question) -> str | None:
+    if not q.co_askers:
+        return None
+    people = "person" if q.co_askers == 1 else "people"
+    return f"Also asked by {q.co_askers} {people}"
+
+
+def outcome(q: Question, actor_name: str, verb: str | None = None) -> str:
+    """What a moderator did, for a card's State field: "Approved by mona"."""
+    return f"{verb or wording(q.state).outcome} by {shown(actor_name)}"
+
+
+# ---------------------------------------------------------------------- embeds
+
+
+def card_embed(session: Session, q: Question, outcome: str | None = None) -> discord.Embed:
+    """The moderators' card: number, text, speaker, label, asker, state."""
+    embed = discord.Embed(
+        title=f"Question #{q.number}",
+        description=body(q.text),
+        colour=STATE_COLOURS.get(State(q.state)),
+    )
+    embed.add_field(name="Speaker", value=speaker_name(session, q.speaker_id) or "Anyone")
+    embed.add_field(name="Label", value=label_name(session, q.label_id) or "None")
+    embed.add_field(name="Asked by", value=asker(q))
+    if extra := also_asked(q):
+        embed.add_field(name="Duplicates", value=extra, inline=False)
+    embed.add_field(name="State", value=outcome or wording(q.state).card, inline=False)
+    embed.set_footer(text="Chat message" if q.source == "chat" else "/ask")
+    return embed
+
+
+def vote_embed(session: Session, q: Question) -> discord.Embed:
+    """The public message people vote on."""
+    embed = discord.Embed(
+        title=f"#{q.number}", description=body(q.text), colour=STATE_COLOURS.get(State(q.state))
+    )
+    if name := speaker_name(session, q.speaker_id):
+        embed.add_field(name="For", value=name)
+    if label := label_name(session, q.label_id):
+        embed.add_field(name="Label", value=label)
+    embed.add_field(name="Asked by", value=asker(q))
+    if extra := also_asked(q):
+        embed.add_field(name="Duplicates", value=extra, inline=False)
+    if q.state not in VOTABLE:
+        embed.set_footer(text=f"{wording(q.state).card}. Voting has ended.")
+    elif q.state == State.LIVE:
+        embed.set_footer(text="Being answered now.")
+    return embed
+
+
+def live_embed(session: Session, q: Question) -> discord.Embed:
+    """The live channel's announcement of the question being answered."""
+    embed = discord.Embed(description=body(q.text), colour=STATE_COLOURS[State.LIVE])
+    embed.add_field(name="For", value=speaker_name(session, q.speaker_id) or "Anyone")
+    embed.add_field(name="Votes", value=str(q.votes))
+    embed.add_field(name="Asked by", value=asker(q))
+    if extra := also_asked(q):
+        embed.add_field(name="Duplicates", value=extra, inline=False)
+    return embed
+
+
+def live_content(q: Question) -> str:
+    return f"**Now answering #{q.number}**"
+
+
+def digest_embed(questions: list[Question]) -> discord.Embed:
+    """One card for several new questions, when there are too many to post one card each."""
+    lines = []
+    for q in questions:
+        text = shown(short(q.text))
+        if len(text) > DIGEST_TEXT + 10:
+            text = text[: DIGEST_TEXT + 9] + "…"
+        lines.append(f"**#{q.number}** · {text}")
+    lines.append("")
+    lines.append("Review them with `/qa approve number:N`, `/qa reject number:N` or `/qa queue`.")
+    first, last = questions[0].number, questions[-1].number
+    embed = discord.Embed(
+        title=f"New questions #{first}–#{last} ({len(questions)})",
+        description="\n".join(lines)[:4096],
+        colour=STATE_COLOURS[State.PENDING],
+    )
+    embed.set_footer(
+        text="Many questions arrived at once: their cards are combined to stay within "
+        "Discord's rate limits."
+    )
+    return embed
+
+
+# ----------------------------------------------------------------------- views
+
+CARD_ACTIONS = {
+    State.PENDING: (("approve", "Approve", discord.ButtonStyle.success),
+                    ("reject", "Reject", discord.ButtonStyle.danger),
+                    ("block", "Block author", discord.ButtonStyle.secondary)),
+    State.APPROVED: (("dismiss", "Dismiss", discord.ButtonStyle.secondary),
+                     ("block", "Block author", discord.ButtonStyle.secondary)),
+}  # fmt: skip
+UNBLOCK = (("unblock", "Unblock author", discord.ButtonStyle.secondary),)
+
+
+def card_view(q: Question, *, author_blocked: bool = False) -> discord.ui.View | None:
+    """The buttons a card shows in the question's state (none once it is settled).
+
+    Right after "Block author", the card offers "Unblock author": the only way to undo a block
+    of an anonymous asker, whom moderators cannot name in /qa unblock.
+    """
+    actions = UNBLOCK if author_blocked else CARD_ACTIONS.get(State(q.state))
+    if not actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    for action, label, style in actions:
+        view.add_item(ModerationButton(action, q.id, label, style))
+    return view
+
+
+def vote_label(votes: int) -> str:
+    return f"👍 {votes}"
+
+
+def vote_view(q: Question) -> discord.ui.View | None:
+    """The button under a question's public message, while people can vote."""
+    if q.state not in VOTABLE:
+        return None
+    return vote_count_view(q.id, q.votes)
+
+
+def vote_count_view(question_id: int, votes: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(VoteButton(question_id, votes))
+    return view
+
+
+class ModerationButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"qa:mod:(?P<action>approve|reject|block|unblock|dismiss):(?P<qid>\d+)",
+):
+    """A button on a moderation card; the action and the question id are in its custom_id."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "approve": "Approve",
+        "reject": "Reject",
+        "block": "Block author",
+        "unblock": "Unblock author",
+        "dismiss": "Dismiss",
+    }
+
+    def __init__(
+        self,
+        action: str,
+        question_id: int,
+        label: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or self.LABELS[action],
+                style=style,
+                custom_id=f"qa:mod:{action}:{question_id}",
+            )
+        )
+        self.action = action
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ModerationButton:
+        return cls(match["action"], int(match["qid"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        interaction.client.dispatch("qa_card_button", interaction, self.action, self.question_id)
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qa:vote:(?P<qid>\d+)"):
+    """👍 N on a question's public message."""
+
+    def __init__(self, question_id: int, votes: int = 0) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=vote_label(votes),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"qa:vote:{question_id}",
+            )
+        )
+        self.question_id = question_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> VoteButton:
+        return cls(int(match["qid"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        interaction.client.dispatch("qa_vote_button", interaction, self.question_id)
+
+
+#: Every dynamic button, registered by the bot for as long as it runs.
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ModerationButton, VoteButton)
