@@ -20,7 +20,7 @@ from bot.program import Timeline
 from bot.sessions import Session, SessionFile
 from bot.states import PASSED_REVIEW, UNANSWERED
 from bot.storage import report_repo
-from bot.storage.repository import Run, _run
+from bot.storage.repository import Run, run_from_row
 from bot.timeutil import from_db, utcnow
 
 PRIVATE_DETAIL_KEYS = ("user", "author", "asker")
@@ -335,7 +335,7 @@ async def load_run(conn: aiosqlite.Connection, row: aiosqlite.Row) -> RunReport:
     """
     spec = SessionFile.model_validate_json(row["spec"])
     session = Session(spec, Path(f"<log:{spec.id}>"))
-    run = _run(row)
+    run = run_from_row(row)
     run_id = run.id
     parse = datetime.fromisoformat  # the stored "...Z" UTC text, as bot.timeutil.from_db reads it
     shared: dict[str | None, str | None] = {}

@@ -36,7 +36,7 @@ class Run:
         return self.kind == "rehearsal"
 
 
-def _run(row: aiosqlite.Row) -> Run:
+def run_from_row(row: aiosqlite.Row) -> Run:
     return Run(
         id=row["id"],
         session_id=row["session_id"],
@@ -64,7 +64,7 @@ async def upsert_session(conn: aiosqlite.Connection, session: Session, now: date
 async def get_run(conn: aiosqlite.Connection, run_id: int) -> Run | None:
     """Return one run by id."""
     row = await first_row(conn, "SELECT * FROM runs WHERE id = ?", (run_id,))
-    return _run(row) if row else None
+    return run_from_row(row) if row else None
 
 
 async def real_run(conn: aiosqlite.Connection, session_id: str, now: datetime) -> Run:
@@ -78,7 +78,7 @@ async def real_run(conn: aiosqlite.Connection, session_id: str, now: datetime) -
         conn, "SELECT * FROM runs WHERE session_id = ? AND kind = 'real'", (session_id,)
     )
     assert row is not None
-    return _run(row)
+    return run_from_row(row)
 
 
 async def rehearsal_run(
@@ -96,7 +96,7 @@ async def rehearsal_run(
         (session_id, speed),
     )
     if row is not None:
-        return _run(row)
+        return run_from_row(row)
     anchor = now + REHEARSAL_LEAD
     cur = await conn.execute(
         "INSERT INTO runs (session_id, kind, created_at, anchor_at, speed) "
