@@ -13,3 +13,7 @@ class Refusal(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message is one sentence for the operator."""

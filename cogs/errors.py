@@ -10,8 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import Refusal
-from bot.storage.database import DatabaseError
+from bot.errors import DatabaseError, Refusal
 from cogs._common import reply
 
 log = logging.getLogger(__name__)

@@ -29,6 +29,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import aiosqlite
 
+from bot.errors import DatabaseError
+
+__all__ = ["Batcher", "Database", "DatabaseError", "Statement", "preflight"]
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -42,10 +46,6 @@ WAKE_SLICE = 256  # writers told of their commit per turn of the event loop
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 Statement = tuple[str, Sequence[Any]]
-
-
-class DatabaseError(Exception):
-    """The database cannot be used; the message is one sentence for the operator."""
 
 
 class Batcher(Protocol[P, R]):
