@@ -8,6 +8,7 @@ it all.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from discord.ext import commands
 from bot.program import Timeline
 from bot.questions import QuestionService
 from bot.reports import Reports
+from bot.routing import describe_pin
 from bot.runs import Runs
 from bot.schedule import ScheduleService
 from bot.sessions import Session
@@ -85,6 +87,8 @@ class QABot(commands.Bot):
         self.questions = QuestionService(self.db, clock)
         self.schedule = ScheduleService(self.db, clock, self.runs)
         self.reports = Reports(self.db)
+        self.servers_known = asyncio.Event()  # set once every session's server is settled
+        self._told: set[str] = set()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -142,6 +146,41 @@ class QABot(commands.Bot):
         self.scheduler = None
         await self.db.close()
         await super().close()
+
+    # ------------------------------------------------------------------- servers
+
+    async def on_ready(self) -> None:
+        """Pin every session to its server now that the servers are known, then let the cogs
+        start their work (`on_qa_ready`). Runs again after a reconnect; pins do not move."""
+        await self.settle_servers()
+        self.dispatch("qa_ready")
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A server joined later never takes a session over (except one waiting for its first
+        server); say so once."""
+        await self.settle_servers()
+        if guild.id not in self.runs.pins().values():
+            self._tell_once(
+                f"joined:{guild.id}",
+                f"the bot joined the server {guild.name!r} ({guild.id}); no session is served "
+                "there (each session stays in its own server)",
+            )
+
+    async def settle_servers(self) -> None:
+        pins = await self.runs.settle_pins([g.id for g in self.guilds], self.clock())
+        names = {g.id: g.name for g in self.guilds}
+        for session_id, pin in pins.items():
+            line = describe_pin(self.sessions[session_id], pin, names)
+            if pin.guild_id is None:
+                self._tell_once(f"pin:{session_id}:{line}", line, logging.WARNING)
+            else:
+                self._tell_once(f"pin:{session_id}:{pin.guild_id}", line)
+        self.servers_known.set()
+
+    def _tell_once(self, key: str, line: str, level: int = logging.INFO) -> None:
+        if key not in self._told:
+            self._told.add(key)
+            log.log(level, "%s", line)
 
     def every(
         self, seconds: float, job: Callable[[], Awaitable[None]], job_id: str, name: str

@@ -665,12 +665,13 @@ class QuestionService:
         actor_name: str | None,
         reason: str | None = None,
     ) -> None:
-        """Block a person from asking in a session."""
+        """Block a member from asking in a session (/qa block). The answer depends only on this
+        kind of block: a block made from an anonymous question's card never shows here."""
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> None:
             if not await qrepo.block(conn, session_id, user_id, actor_id, now, reason):
-                raise Refusal("That person is already blocked in this session.")
+                raise Refusal("That person is already blocked with /qa block in this session.")
             await repo.add_run_event(conn, run_id, "blocked", actor_id, now, detail=str(user_id))
 
         await self.db.write(change)
@@ -686,26 +687,27 @@ class QuestionService:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
                 raise Refusal("This question no longer exists.")
-            newly = await qrepo.block(
-                conn, session_id, q.author_id, actor_id, now, f"author of #{q.number}"
-            )
             to_state = {State.PENDING: State.REJECTED, State.APPROVED: State.DISMISSED}.get(
                 State(q.state)
             )
-            if not newly and to_state is None:
+            # Whether the author is blocked otherwise never changes the answer: a settled
+            # question's card is stale, whoever asked it.
+            if to_state is None:
                 raise await _conflict(conn, q, State.REJECTED)
-            if to_state is not None:
-                await qrepo.transition(
-                    conn,
-                    q.id,
-                    q.state,
-                    to_state,
-                    now,
-                    to_state,
-                    actor_id,
-                    actor_name,
-                    reason="author blocked",
-                )
+            await qrepo.block(
+                conn, session_id, q.author_id, actor_id, now, f"author of #{q.number}", question=q
+            )
+            await qrepo.transition(
+                conn,
+                q.id,
+                q.state,
+                to_state,
+                now,
+                to_state,
+                actor_id,
+                actor_name,
+                reason="author blocked",
+            )
             await qrepo.add_event(conn, q.id, "author_blocked", actor_id, actor_name, now)
             await repo.add_run_event(
                 conn, q.run_id, "blocked", actor_id, now, detail=f"author of #{q.number}"
@@ -724,8 +726,8 @@ class QuestionService:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
                 raise Refusal("This question no longer exists.")
-            if not await qrepo.unblock(conn, session_id, q.author_id):
-                raise Refusal(f"The author of #{q.number} is not blocked.")
+            if not await qrepo.unblock_author(conn, session_id, q.id):
+                raise Refusal(f"The author of #{q.number} is not blocked from this card.")
             await qrepo.add_event(conn, q.id, "author_unblocked", actor_id, actor_name, now)
             await repo.add_run_event(
                 conn, q.run_id, "unblocked", actor_id, now, detail=f"author of #{q.number}"
@@ -737,12 +739,17 @@ class QuestionService:
     async def unblock(
         self, session_id: str, run_id: int, user_id: int, actor_id: int | None
     ) -> None:
-        """Let a blocked person ask again."""
+        """Lift a member's block made with /qa block. Blocks made from a question's card are
+        lifted from that card only, so this answer never tells whether the member wrote an
+        anonymous question that was blocked."""
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> None:
             if not await qrepo.unblock(conn, session_id, user_id):
-                raise Refusal("That person is not blocked in this session.")
+                raise Refusal(
+                    "That person has no block from /qa block in this session (a block made "
+                    "with a card's Block author is lifted on that card)."
+                )
             await repo.add_run_event(conn, run_id, "unblocked", actor_id, now, detail=str(user_id))
 
         await self.db.write(change)

@@ -7,12 +7,13 @@ part of the bot sees the same run.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from datetime import datetime
 
 import aiosqlite
 
 from bot.program import Timeline
+from bot.routing import Pin, choose_pin
 from bot.sessions import Session
 from bot.storage import repository as repo
 from bot.storage.database import Database
@@ -62,6 +63,43 @@ class Runs(Mapping[str, Run]):
         run = self._runs.get(session_id)
         return run is not None and run.id == run_id
 
+    # ------------------------------------------------------------------- servers
+
+    def guild_of(self, session_id: str) -> int | None:
+        """The Discord server the session is served in, or None (nowhere, yet)."""
+        pinned = self.sessions[session_id].spec.discord.guild_id
+        if pinned is not None:
+            return pinned
+        run = self._runs.get(session_id)
+        return run.guild_id if run is not None else None
+
+    def pins(self) -> dict[str, int | None]:
+        """The server of every session (None: served nowhere, yet)."""
+        return {session_id: self.guild_of(session_id) for session_id in self._runs}
+
+    async def settle_pins(self, guilds: Collection[int], now: datetime) -> dict[str, Pin]:
+        """Pin every session's run now that the bot knows its servers; record new pins."""
+        pins: dict[str, Pin] = {}
+        for session_id, session in self.sessions.items():
+            run = self._runs[session_id]
+            pin = choose_pin(session.spec.discord.guild_id, run.guild_id, guilds)
+            if pin.is_new and pin.guild_id is not None:
+                await self.db.write(_pinner(run.id, pin.guild_id, now))
+                await self.reload(session_id)
+            pins[session_id] = pin
+        return pins
+
+    def session_of_run(self, run_id: int) -> Session | None:
+        """The session whose current run is `run_id` (None: that run is no longer played)."""
+        for session_id, run in self._runs.items():
+            if run.id == run_id:
+                return self.sessions[session_id]
+        return None
+
+    async def run(self, run_id: int) -> Run | None:
+        """Any run of the log, current or not."""
+        return await self.db.read(lambda conn: repo.get_run(conn, run_id))
+
     async def reload(self, session_id: str) -> Run:
         """Read the session's run again after a change (delay, intake override, its end)."""
         run_id = self._runs[session_id].id
@@ -69,3 +107,9 @@ class Runs(Mapping[str, Run]):
         assert run is not None
         self._runs[session_id] = run
         return run
+
+
+def _pinner(
+    run_id: int, guild_id: int, now: datetime
+) -> Callable[[aiosqlite.Connection], Awaitable[None]]:
+    return lambda conn: repo.pin_run(conn, run_id, guild_id, now)

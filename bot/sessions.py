@@ -74,8 +74,9 @@ class Segment(_Model):
 
 
 class DiscordSettings(_Model):
-    """Where the session lives in a Discord server: channels and roles by name or id."""
+    """Where the session lives in Discord: its server, and channels and roles by name or id."""
 
+    guild_id: int | None = Field(default=None, ge=1, lt=2**63)
     questions_channel: ChannelRef = "questions"
     moderation_channel: ChannelRef = "qa-moderation"
     live_channel: ChannelRef = "session-live"

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.errors import Refusal
-from bot.routing import pick_session, ref_matches
+from bot.questions import Question
+from bot.routing import NO_SESSION, pick_session, ref_matches, role_ids
 from bot.sessions import Label, Session, Speaker
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def shown(text: str) -> str:
 
 
 def session_of(interaction: discord.Interaction) -> Session:
-    """Return the session of the interaction's channel, or refuse."""
+    """Return the session of the interaction's channel in this server, or refuse."""
     bot = qabot(interaction)
     channel = interaction.channel
     if interaction.guild is None or channel is None:
@@ -43,14 +43,51 @@ def session_of(interaction: discord.Interaction) -> Session:
     parent = getattr(channel, "parent", None)
     if parent is not None:
         channel, name = parent, parent.name
-    timelines = [bot.timeline(sid) for sid in bot.sessions]
-    return pick_session(timelines, channel.id, name, bot.clock())
+    timelines = [bot.runs.timeline(sid) for sid in bot.sessions]
+    return pick_session(
+        timelines, bot.runs.pins(), interaction.guild.id, channel.id, name, bot.clock()
+    )
+
+
+def only_session_here(interaction: discord.Interaction) -> Session:
+    """The session of this server when the bot runs exactly one (for commands that work in any
+    channel of the server, like /program), else the session of the channel."""
+    bot = qabot(interaction)
+    try:
+        return session_of(interaction)
+    except Refusal:
+        here = [
+            session
+            for session in bot.sessions.values()
+            if interaction.guild_id is not None
+            and bot.runs.guild_of(session.id) == interaction.guild_id
+        ]
+        if len(bot.sessions) != 1 or not here:
+            raise
+        return here[0]
+
+
+def question_session(interaction: discord.Interaction, q: Question) -> Session:
+    """The session a question belongs to, for a button on its message: refuse when the
+    question's run is no longer played (an ended rehearsal) or the click comes from another
+    server. Rights are then checked against this session, not the channel's."""
+    bot = qabot(interaction)
+    session = bot.runs.session_of_run(q.run_id)
+    if session is None:
+        raise Refusal(
+            "This message belongs to a rehearsal or an earlier run that has ended; "
+            "nothing was changed."
+        )
+    if interaction.guild_id is None or bot.runs.guild_of(session.id) != interaction.guild_id:
+        raise Refusal(NO_SESSION)
+    return session
 
 
 def find_channel(
     guild: discord.Guild, session: Session, kind: ChannelKind
 ) -> discord.TextChannel | None:
-    """Look up one of the session's channels now (channels may appear after start-up)."""
+    """Look up one of the session's channels in this server now (channels may appear after
+    start-up)."""
     ref = {
         "questions": session.spec.discord.questions_channel,
         "moderation": session.spec.discord.moderation_channel,
@@ -62,18 +99,19 @@ def find_channel(
     return None
 
 
-def session_channel(
-    bot: commands.Bot, session: Session, kind: ChannelKind
-) -> discord.TextChannel | None:
-    """The session's channel of this kind, looked up now (channels may appear after start-up)."""
-    for guild in bot.guilds:
-        channel = find_channel(guild, session, kind)
-        if channel is not None:
-            return channel
-    return None
+def session_guild(bot: QABot, session: Session) -> discord.Guild | None:
+    """The server the session is pinned to, if the bot is in it."""
+    guild_id = bot.runs.guild_of(session.id)
+    return bot.get_guild(guild_id) if guild_id is not None else None
 
 
-def channel_mention(bot: commands.Bot, session: Session, kind: ChannelKind) -> str:
+def session_channel(bot: QABot, session: Session, kind: ChannelKind) -> discord.TextChannel | None:
+    """The session's channel of this kind, looked up now in the session's own server only."""
+    guild = session_guild(bot, session)
+    return find_channel(guild, session, kind) if guild is not None else None
+
+
+def channel_mention(bot: QABot, session: Session, kind: ChannelKind) -> str:
     """A mention of the session's channel, or its name as written in the session file."""
     channel = session_channel(bot, session, kind)
     if channel is not None:
@@ -82,72 +120,92 @@ def channel_mention(bot: commands.Bot, session: Session, kind: ChannelKind) -> s
     return f"#{ref}" if isinstance(ref, str) and not ref.isdigit() else "the questions channel"
 
 
-def find_role(guild: discord.Guild, ref: str | int) -> discord.Role | None:
-    """Look up a role by the name or id a session file gives."""
-    for role in guild.roles:
-        if ref_matches(ref, role.id, role.name):
-            return role
-    return None
+# ------------------------------------------------------------------------ roles
 
 
-def _has_role(member: discord.Member, ref: str | int) -> bool:
-    return any(ref_matches(ref, role.id, role.name) for role in member.roles)
+def find_roles(guild: discord.Guild, ref: str | int) -> list[discord.Role]:
+    """The roles of this server a session file's reference names: by id, or by exact name.
+    More than one means the name is ambiguous (and none of them counts)."""
+    ids = set(role_ids(ref, ((role.id, role.name) for role in guild.roles)))
+    return [role for role in guild.roles if role.id in ids]
 
 
-def is_organizer(member: discord.abc.User, session: Session) -> bool:
-    """Organizers: the session's organizer role, or Manage Server."""
-    if not isinstance(member, discord.Member):
+def _has_role(member: discord.Member, session: Session, key: str) -> bool:
+    found = find_roles(member.guild, getattr(session.spec.discord, key))
+    if len(found) > 1:
+        _warn_once(session, key, member.guild, f"{len(found)} roles have that exact name")
         return False
-    return member.guild_permissions.manage_guild or _has_role(
-        member, session.spec.discord.organizer_role
+    return bool(found) and found[0] in member.roles
+
+
+def is_organizer(member: discord.abc.User, session: Session, guild_id: int | None) -> bool:
+    """Organizers: the session's organizer role, or Manage Server, in the session's server
+    (`guild_id`, the server the session is pinned to)."""
+    if not isinstance(member, discord.Member) or member.guild.id != guild_id:
+        return False
+    return member.guild_permissions.manage_guild or _has_role(member, session, "organizer_role")
+
+
+def is_moderator(member: discord.abc.User, session: Session, guild_id: int | None) -> bool:
+    """Moderators: the session's moderator role; organizers can moderate too."""
+    if not isinstance(member, discord.Member) or member.guild.id != guild_id:
+        return False
+    return _has_role(member, session, "moderator_role") or is_organizer(member, session, guild_id)
+
+
+_warned: set[tuple[str, str, str]] = set()
+
+
+def _warn_once(session: Session, key: str, guild: discord.Guild, problem: str) -> None:
+    if (session.id, key, problem) in _warned:
+        return
+    _warned.add((session.id, key, problem))
+    log.warning(
+        "session %s: the role %r ([discord] %s) in the server %s: %s",
+        session.id,
+        getattr(session.spec.discord, key),
+        key,
+        guild.name,
+        problem,
     )
 
 
-def is_moderator(member: discord.abc.User, session: Session) -> bool:
-    """Moderators: the session's moderator role; organizers can moderate too."""
-    if not isinstance(member, discord.Member):
-        return False
-    return _has_role(member, session.spec.discord.moderator_role) or is_organizer(member, session)
-
-
-def _missing_role(interaction: discord.Interaction, session: Session, key: str) -> str:
-    """Say so (and log it, once) when the session's role is not in the server at all."""
+def _role_problem(interaction: discord.Interaction, session: Session, key: str) -> str:
+    """Say so (and log it, once) when the session's role is missing or ambiguous."""
     ref = getattr(session.spec.discord, key)
     guild = interaction.guild
-    if guild is None or find_role(guild, ref) is not None:
+    if guild is None:
         return ""
-    if (session.id, key) not in _missing_logged:
-        _missing_logged.add((session.id, key))
-        log.warning(
-            "session %s: the role %r ([discord] %s) does not exist in the server %s",
-            session.id,
-            ref,
-            key,
-            guild.name,
+    found = find_roles(guild, ref)
+    if len(found) == 1:
+        return ""
+    if found:
+        _warn_once(session, key, guild, f"{len(found)} roles have that exact name")
+        return (
+            f" {len(found)} roles are named {ref}, so none of them counts: rename all but one, "
+            f"or set `{key}` to the role's id in the session file's [discord] table."
         )
+    _warn_once(session, key, guild, "it does not exist")
     return (
         f" The role {ref} does not exist in this server: create it, or set `{key}` in the "
         "session file's [discord] table."
     )
 
 
-_missing_logged: set[tuple[str, str]] = set()
-
-
 def require_moderator(interaction: discord.Interaction, session: Session) -> None:
     """Refuse unless the user may moderate this session (checked on every call)."""
-    if not is_moderator(interaction.user, session):
+    if not is_moderator(interaction.user, session, qabot(interaction).runs.guild_of(session.id)):
         role = session.spec.discord.moderator_role
-        missing = _missing_role(interaction, session, "moderator_role")
-        raise Refusal(f"Only moderators can do this (the {role} role or Manage Server).{missing}")
+        problem = _role_problem(interaction, session, "moderator_role")
+        raise Refusal(f"Only moderators can do this (the {role} role or Manage Server).{problem}")
 
 
 def require_organizer(interaction: discord.Interaction, session: Session) -> None:
     """Refuse unless the user is an organizer of this session (checked on every call)."""
-    if not is_organizer(interaction.user, session):
+    if not is_organizer(interaction.user, session, qabot(interaction).runs.guild_of(session.id)):
         role = session.spec.discord.organizer_role
-        missing = _missing_role(interaction, session, "organizer_role")
-        raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).{missing}")
+        problem = _role_problem(interaction, session, "organizer_role")
+        raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).{problem}")
 
 
 async def reply(

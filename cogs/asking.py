@@ -112,12 +112,16 @@ class Asking(commands.Cog):
     # ------------------------------------------------------------ chat capture
 
     def _capturing(self, message: discord.Message) -> Session | None:
+        """The session that captures questions from this message's channel, in this server."""
         channel = message.channel
         name = getattr(channel, "name", None)
+        guild_id = message.guild.id if message.guild is not None else None
         for session in self.sessions.values():
             settings = session.spec
-            if settings.questions.chat_capture and ref_matches(
-                settings.discord.questions_channel, channel.id, name
+            if (
+                settings.questions.chat_capture
+                and self.runs.guild_of(session.id) == guild_id
+                and ref_matches(settings.discord.questions_channel, channel.id, name)
             ):
                 return session
         return None

@@ -22,6 +22,7 @@ from bot.states import wording
 from cogs._common import (
     label_choices,
     qabot,
+    question_session,
     reply,
     require_moderator,
     session_of,
@@ -41,10 +42,10 @@ log = logging.getLogger(__name__)
 class Context:
     """What every moderator action needs: the bot, the session, its run and who acts."""
 
-    def __init__(self, interaction: discord.Interaction) -> None:
+    def __init__(self, interaction: discord.Interaction, session: Session | None = None) -> None:
         self.interaction = interaction
         self.bot: QABot = qabot(interaction)
-        self.session: Session = session_of(interaction)
+        self.session: Session = session or session_of(interaction)
         require_moderator(interaction, self.session)
         self.run = self.bot.runs[self.session.id]
         self.actor_id = interaction.user.id
@@ -96,10 +97,11 @@ class Moderation(
     ) -> None:
         """A click on a card: act, show the outcome on the card, bring the vote message along."""
         async with answering(interaction, catch_all=True):
-            ctx = Context(interaction)
             q = await self.questions.get_by_id(question_id)
             if q is None:
                 raise Refusal("This question no longer exists.")
+            # rights are checked against the question's own session, in its own server
+            ctx = Context(interaction, question_session(interaction, q))
             try:
                 q, verb = await self._apply(ctx, action, q)
             except Refusal:

@@ -94,7 +94,7 @@ class Posting(commands.Cog):
         self._timers.clear()
 
     @commands.Cog.listener()
-    async def on_ready(self) -> None:
+    async def on_qa_ready(self) -> None:
         await self.sweep()
 
     # -------------------------------------------------------------------- entry
@@ -120,7 +120,7 @@ class Posting(commands.Cog):
 
     async def deliver(self, session: Session, *, sweep: bool = False) -> None:
         """Post what the session's noted questions (all of the run's, on a sweep) still need."""
-        if self.bot.db is None or not self.bot.db.is_open:
+        if self.bot.db is None or not self.bot.db.is_open or not self.bot.servers_known.is_set():
             return
         async with self._locks.setdefault(session.id, asyncio.Lock()):
             await self._pass(session, sweep)

@@ -21,14 +21,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import RETRY_SECONDS, describe_error
-from bot.errors import Refusal
 from bot.program import Decision, Timeline
 from bot.schedule import Due, ScheduleService, Sent
 from bot.sessions import Session
 from bot.timeutil import utcnow
 from cogs._common import (
     channel_mention,
-    qabot,
+    only_session_here,
     reply,
     require_moderator,
     session_channel,
@@ -137,7 +136,7 @@ class Schedule(commands.Cog):
     async def _fire(self, session_id: str, run_id: int, key: str | None) -> None:
         """The job: send every post of the run due up to `key`'s time (now, for a catch-up)."""
         try:
-            await self.bot.wait_until_ready()
+            await self.bot.servers_known.wait()
             await self.service.fire(session_id, run_id, key)
         except asyncio.CancelledError:
             raise
@@ -150,13 +149,7 @@ class Schedule(commands.Cog):
     @app_commands.guild_only()
     async def program(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
-            bot = qabot(interaction)
-            try:
-                session = session_of(interaction)
-            except Refusal:
-                if len(bot.sessions) != 1:
-                    raise
-                session = next(iter(bot.sessions.values()))
+            session = only_session_here(interaction)
             timeline, rows, now = await self.service.agenda(session.id)
             await reply(interaction, program_message(timeline, rows, now))
 

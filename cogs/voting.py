@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.errors import Refusal
 from bot.questions import QuestionService
-from cogs._common import session_of
+from cogs._common import question_session
 from cogs._views import vote_count_view
 from cogs.errors import answering
 from cogs.posting import Posting
@@ -28,13 +28,17 @@ class Voting(commands.Cog):
     @commands.Cog.listener()
     async def on_qa_vote_button(self, interaction: discord.Interaction, question_id: int) -> None:
         async with answering(interaction, catch_all=True):
+            q = await self.questions.get_by_id(question_id)
+            if q is None:
+                raise Refusal("This question no longer exists.")
+            session = question_session(interaction, q)
             try:
                 _voted, votes = await self.questions.toggle_vote(question_id, interaction.user.id)
             except Refusal:
                 # a stale message (its question moved on): show its real state, then refuse
-                q = await self.questions.get_by_id(question_id)
-                if q is not None and interaction.guild is not None:
-                    await self.posting.refresh(session_of(interaction), q, card=False)
+                current = await self.questions.get_by_id(question_id)
+                if current is not None:
+                    await self.posting.refresh(session, current, card=False)
                 raise
             # the count follows on the message itself; no extra message per click
             await interaction.response.edit_message(view=vote_count_view(question_id, votes))

@@ -499,13 +499,14 @@ async def test_merge_carries_votes_and_askers(core: Core) -> None:
     for voter in (5, 6):
         await s.toggle_vote(dup.id, voter)
     await s.toggle_vote(kept.id, 5)
-    await s.toggle_vote(dup.id, 1)  # the kept question's author: not carried over
+    await s.toggle_vote(dup.id, 1)  # the kept question's author: carried over like anyone
     merged, kept_after = await s.merge(run, 2, 1, *MOD)
     assert merged.state == "merged" and merged.merged_into == kept.id
-    assert kept_after.votes == 3  # 5 (already there), 6, and asker 2
+    # 5 (already there, counted once), 6 and 1; asker 2 is "also asked", not a voter
+    assert kept_after.votes == 3
     assert kept_after.co_askers == 1
     assert core.rows("SELECT votes FROM questions ORDER BY number") == [(3,), (0,)]
-    assert sorted(v for (v,) in core.rows("SELECT voter_id FROM votes")) == [2, 5, 6]
+    assert sorted(v for (v,) in core.rows("SELECT voter_id FROM votes")) == [1, 5, 6]
     with pytest.raises(Refusal, match="merged"):
         await s.merge(run, 2, 1, *MOD)
 

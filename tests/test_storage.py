@@ -78,7 +78,7 @@ async def test_upgrades_a_first_schema_database_keeping_its_log(tmp_path: Path) 
     finally:
         await db.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
         assert conn.execute("SELECT id, text FROM questions ORDER BY id").fetchall() == [
             (1, "old"),
             (2, "new"),
@@ -134,11 +134,13 @@ async def test_rebuilding_questions_keeps_rows_references_and_rules(tmp_path: Pa
     finally:
         await db.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
         assert conn.execute("SELECT * FROM questions WHERE id < 4 ORDER BY id").fetchall() == (
             before_rows
         )
-        assert schema_objects(conn) == before_objects
+        # later migrations add objects; the blocks table was rebuilt without its old key
+        kept = {o for o in before_objects if o[2] != "blocks"}
+        assert kept <= schema_objects(conn)
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("SELECT * FROM question_counts ORDER BY 1, 2").fetchall() == [
             (1, "approved", 1),

@@ -473,20 +473,18 @@ async def toggle_vote(
 async def move_votes_and_askers(
     conn: aiosqlite.Connection, duplicate: Question, kept: Question, now: datetime
 ) -> int:
-    """Carry a duplicate's voters, asker and co-askers over to the kept question.
+    """Carry a duplicate's voters and asker (with its own co-askers) over to the kept question.
 
-    The kept question's own author never votes for it. Returns the kept question's new count.
+    Nothing here depends on who asked either question, so the kept question's new count and its
+    "also asked" tell nothing about an anonymous asker: every voter of the duplicate votes for
+    the kept question (once), and the duplicate's asker joins its co-askers, not its voters.
+    Returns the kept question's new count.
     """
     await conn.execute(
         "INSERT OR IGNORE INTO votes (question_id, voter_id, at) "
-        "SELECT ?, voter_id, at FROM votes WHERE question_id = ? AND voter_id != ?",
-        (kept.id, duplicate.id, kept.author_id),
+        "SELECT ?, voter_id, at FROM votes WHERE question_id = ?",
+        (kept.id, duplicate.id),
     )
-    if duplicate.author_id != kept.author_id:
-        await conn.execute(
-            "INSERT OR IGNORE INTO votes (question_id, voter_id, at) VALUES (?, ?, ?)",
-            (kept.id, duplicate.author_id, to_db(now)),
-        )
     await conn.execute("DELETE FROM votes WHERE question_id = ?", (duplicate.id,))
     await conn.execute("UPDATE questions SET votes = 0 WHERE id = ?", (duplicate.id,))
     await conn.execute(
@@ -513,24 +511,52 @@ async def block(
     blocked_by: int | None,
     now: datetime,
     reason: str | None = None,
+    *,
+    question: Question | None = None,
 ) -> bool:
-    """Block a person from asking in a session; False if already blocked."""
+    """Block a person from asking in a session: as a member (/qa block), or as the author of
+    `question` (its card's "Block author"). False if that same block exists already; other
+    blocks of the person do not count, so the answer never tells about them."""
     return (
         await changes(
             conn,
-            "INSERT OR IGNORE INTO blocks (session_id, user_id, blocked_by, at, reason) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (session_id, user_id, blocked_by, to_db(now), reason),
+            "INSERT OR IGNORE INTO blocks "
+            "(session_id, user_id, blocked_by, at, reason, question_id, anonymous) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                session_id,
+                user_id,
+                blocked_by,
+                to_db(now),
+                reason,
+                question.id if question else None,
+                int(question.anonymous) if question else 0,
+            ),
         )
         == 1
     )
 
 
 async def unblock(conn: aiosqlite.Connection, session_id: str, user_id: int) -> bool:
-    """Let a blocked person ask again; False if they were not blocked."""
+    """Lift a member's block made with /qa block; False if there is none. Blocks made from a
+    question's card stay: they are lifted from that card."""
     return (
         await changes(
-            conn, "DELETE FROM blocks WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+            conn,
+            "DELETE FROM blocks WHERE session_id = ? AND user_id = ? AND question_id IS NULL",
+            (session_id, user_id),
+        )
+        == 1
+    )
+
+
+async def unblock_author(conn: aiosqlite.Connection, session_id: str, question_id: int) -> bool:
+    """Lift the block made from this question's card; False if there is none."""
+    return (
+        await changes(
+            conn,
+            "DELETE FROM blocks WHERE session_id = ? AND question_id = ?",
+            (session_id, question_id),
         )
         == 1
     )

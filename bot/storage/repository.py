@@ -30,6 +30,7 @@ class Run:
     delay_seconds: int
     intake_override: str | None
     ended_at: datetime | None
+    guild_id: int | None = None  # the Discord server the run is pinned to
 
     @property
     def is_rehearsal(self) -> bool:
@@ -47,6 +48,7 @@ def run_from_row(row: aiosqlite.Row) -> Run:
         delay_seconds=row["delay_seconds"],
         intake_override=row["intake_override"],
         ended_at=from_db(row["ended_at"]) if row["ended_at"] else None,
+        guild_id=row["guild_id"],
     )
 
 
@@ -113,6 +115,12 @@ async def end_run(conn: aiosqlite.Connection, run_id: int, now: datetime) -> Non
     await conn.execute(
         "UPDATE runs SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (to_db(now), run_id)
     )
+
+
+async def pin_run(conn: aiosqlite.Connection, run_id: int, guild_id: int, now: datetime) -> None:
+    """Record the Discord server a run is pinned to (it holds across restarts)."""
+    await conn.execute("UPDATE runs SET guild_id = ? WHERE id = ?", (guild_id, run_id))
+    await add_run_event(conn, run_id, "pinned", None, now, detail=str(guild_id))
 
 
 async def set_intake_override(
