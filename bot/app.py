@@ -53,6 +53,19 @@ def intents_for(sessions: list[Session]) -> discord.Intents:
     return intents
 
 
+#: Loggers whose DEBUG lines carry what people sent (gateway payloads with user ids, statement
+#: parameters with an anonymous asker's id): never below INFO, whatever the bot's log level.
+PRIVATE_LOGGERS = ("discord", "aiosqlite")
+
+
+def quiet_private_loggers() -> None:
+    """Keep third-party loggers that print payloads or statement parameters at INFO or above."""
+    for name in PRIVATE_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET included: the root's level must not reach it
+            logger.setLevel(logging.INFO)
+
+
 # The bot never joins voice: don't warn that voice libraries are missing.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
@@ -76,6 +89,7 @@ class QABot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
         )
+        quiet_private_loggers()
         self.sessions: dict[str, Session] = {s.id: s for s in sessions}
         self.database_path = database
         self.rehearse = rehearse
@@ -156,6 +170,13 @@ class QABot(commands.Bot):
         self.dispatch("qa_ready")
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._joined(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        if self.is_ready():  # at start, on_ready settles every server at once
+            await self._joined(guild)
+
+    async def _joined(self, guild: discord.Guild) -> None:
         """A server joined later never takes a session over (except one waiting for its first
         server); say so once."""
         await self.settle_servers()

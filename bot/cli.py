@@ -136,6 +136,17 @@ def program_table(session: Session) -> Table:
     return table
 
 
+def server_line(session: Session) -> str:
+    """Which Discord server the session is served in, as `check` shows it."""
+    guild_id = session.spec.discord.guild_id
+    if guild_id is not None:
+        return f"server: pinned to {guild_id} ([discord] guild_id)"
+    return (
+        "server: pinned at its first start to the only server the bot is in (a bot in several "
+        "servers needs [discord] guild_id)"
+    )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the session files and print each program."""
     try:
@@ -156,9 +167,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {spec.date} in {spec.timezone}; {len(spec.speakers)} speakers, "
             f"{len(spec.labels)} labels; intake "
             + (f"{opens:%H:%M}-{closes:%H:%M} UTC" if opens and closes else "by hand")
-            + f"; {spec.questions.moderation}-moderation\n",
+            + f"; {spec.questions.moderation}-moderation",
             markup=False,
         )
+        out.print(f"  {server_line(session)}\n", markup=False)
     out.print(f"{len(sessions)} session file(s) valid.")
     return EXIT_OK
 

@@ -11,6 +11,7 @@ transaction.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 QUEUE_SIZE = 15
+
+log = logging.getLogger(__name__)
 
 
 def _past(state: str) -> str:
@@ -274,6 +277,9 @@ class QuestionService:
             max_waiting=rules.max_pending_per_user,
         )
         question_id, number = await self.db.write_batched(self.intake, request)
+        if log.isEnabledFor(logging.DEBUG):
+            who = "anonymous" if anonymous else f"asked by {author_id}"
+            log.debug("run %d: question #%d stored (%s, %s)", run.id, number, who, source)
         # built here, after the commit, by each asker's own task: a burst's first askers are
         # not kept waiting while thousands of these are made
         return Question(

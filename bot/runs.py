@@ -7,6 +7,7 @@ part of the bot sees the same run.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from datetime import datetime
 
@@ -27,6 +28,7 @@ class Runs(Mapping[str, Run]):
         self.db = db
         self.sessions = sessions
         self._runs: dict[str, Run] = {}
+        self._pinning = asyncio.Lock()
 
     async def start(self, now: datetime, rehearse: float | None) -> None:
         """Record every session and open its run: the real one, or a rehearsal at `rehearse`."""
@@ -79,6 +81,10 @@ class Runs(Mapping[str, Run]):
 
     async def settle_pins(self, guilds: Collection[int], now: datetime) -> dict[str, Pin]:
         """Pin every session's run now that the bot knows its servers; record new pins."""
+        async with self._pinning:
+            return await self._settle_pins(guilds, now)
+
+    async def _settle_pins(self, guilds: Collection[int], now: datetime) -> dict[str, Pin]:
         pins: dict[str, Pin] = {}
         for session_id, session in self.sessions.items():
             run = self._runs[session_id]

@@ -307,4 +307,4 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             await self.questions.unblock(ctx.session.id, ctx.run.id, user.id, ctx.actor_id)
-            await reply(interaction, f"{user.mention} can ask questions again.")
+            await reply(interaction, f"The block of {user.mention} made with /qa block is lifted.")

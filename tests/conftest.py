@@ -135,12 +135,12 @@ async def finish(environment: simcord.Env) -> None:
     environment.raise_errors()
 
 
-def build_world(env: simcord.Env) -> World:
+def build_world(env: simcord.Env, guild_id: int | None = None) -> World:
     """Build the server in an environment not yet started, as in production.
 
     The bot's own role may see the moderation channel, as when an admin adds the bot.
     """
-    guild = env.create_guild("GSEF 2021 workshop")
+    guild = env.create_guild("GSEF 2021 workshop", id=guild_id)
     moderator_role = guild.create_role("Moderator")
     organizer_role = guild.create_role("Organizer")
     bot_role = guild.roles[env.backend.bot_user.name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import aiosqlite
 
 from bot.storage.database import Statement, changes, first_row
 from bot.timeutil import from_db, to_db
+
+log = logging.getLogger(__name__)
 
 # SQLite accepts at least 32766 bound parameters; stay well below for IN (...) lists.
 _CHUNK = 500
@@ -384,6 +387,9 @@ async def transition(
         == 1
     )
     if changed:
+        log.debug(
+            "question %d: %s -> %s (%s) by %s", question_id, from_state, to_state, action, actor_id
+        )
         await add_event(
             conn,
             question_id,
