@@ -77,8 +77,8 @@ OPEN_STATES = frozenset({"pending", "approved", "live"})
 VOTABLE_STATES = frozenset({"approved", "live"})
 
 # Chosen on the tuning part of data/similar_questions.toml (benchmarks/bench_similarity.py).
-HINT_THRESHOLD = 0.75
-CARD_THRESHOLD = 0.55
+HINT_THRESHOLD = 0.70
+CARD_THRESHOLD = 0.63
 CONTRAST_FACTOR = 0.5
 
 NGRAMS = (1, 2, 3)
@@ -680,7 +680,7 @@ TERMS = 4
 # a label fits a theme when this share of its questions carry it, or failing that when its
 # name and description resemble the theme's questions at least this much
 LABEL_SHARE = 0.4
-LABEL_MIN_SIMILARITY = 0.08
+LABEL_MIN_SIMILARITY = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -744,13 +744,14 @@ def themes(
     found: list[Theme[Q]] = []
     groups = [np.flatnonzero(assignment == c) for c in range(k)]
     terms = _theme_terms([q.text for q in ordered], groups)
+    fits = label_vectors @ centres.T  # label x theme
     for c, members in enumerate(groups):
         if not len(members):
             continue
         closeness = x[members] @ centres[c]
         nearest = members[np.lexsort((members, -closeness))][:REPRESENTATIVES]
         chosen = [ordered[i] for i in members]
-        label_id, source = _fit_label(chosen, labels, label_vectors, centres[c])
+        label_id, source = _fit_label(chosen, labels, fits, c)
         found.append(
             Theme(
                 questions=tuple(sorted(chosen, key=lambda q: (-q.votes, q.number))),
@@ -842,21 +843,27 @@ def _kmeans_pp(
 def _fit_label(
     chosen: Sequence[ThemeQuestion],
     labels: Sequence[ThemeLabel],
-    label_vectors: npt.NDArray[np.float32],
-    centre: npt.NDArray[np.float32],
+    fits: npt.NDArray[np.float32],
+    theme: int,
 ) -> tuple[str | None, str | None]:
+    """The label the theme's questions carry most (if LABEL_SHARE of them do), else the label
+    whose text resembles this theme most and resembles no other theme more."""
     known = {lab.id for lab in labels}
     given = Counter(q.label_id for q in chosen if q.label_id in known)
     if given:
         label_id, count = min(given.items(), key=lambda item: (-item[1], item[0]))
         if count >= LABEL_SHARE * len(chosen):
             return label_id, "moderators"
-    if len(labels):
-        fits = label_vectors @ centre
-        best = int(np.argmax(fits))
-        if float(fits[best]) >= LABEL_MIN_SIMILARITY:
-            return labels[best].id, "words"
-    return None, None
+    best: tuple[float, int] | None = None
+    for i in range(len(labels)):
+        fit = float(fits[i, theme])
+        if fit < LABEL_MIN_SIMILARITY or int(np.argmax(fits[i])) != theme:
+            continue
+        if best is None or fit > best[0]:
+            best = (fit, i)
+    if best is None:
+        return None, None
+    return labels[best[1]].id, "words"
 
 
 # key terms: words of three letters or more (any script), or runs of Han characters cut into
@@ -871,16 +878,19 @@ def _terms_of(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for word in _WORD.findall(folded):
         if all("\u3400" <= ch <= "\u9fff" for ch in word):
-            out.extend((word[i : i + 2],) * 2 for i in range(len(word) - 1))
+            pairs = (word[i : i + 2] for i in range(len(word) - 1))
+            out.extend((pair, pair) for pair in pairs if not set(pair) <= _FUNCTION_HAN)
             continue
         if "\uac00" <= word[0] <= "\ud7af":
             if len(word) > 2 and word.endswith(_HANGUL_ENDINGS):
                 word = word[:-1]
-            if len(word) >= 2:
+            if len(word) >= 2 and not all(ch in _FUNCTION_HANGUL for ch in word):
                 out.append((word, word))
             continue
         key = normalize(word)
         if len(key) >= 3 and key not in _FUNCTION_WORDS:
+            if len(key) > 4 and key.endswith("s"):
+                key = key[:-1]  # one term for "cooperative" and "cooperatives"
             out.append((key, word))
     return out
 
@@ -888,8 +898,9 @@ def _terms_of(text: str) -> list[tuple[str, str]]:
 def _theme_terms(
     texts: Sequence[str], groups: Sequence[npt.NDArray[np.intp]]
 ) -> list[tuple[str, ...]]:
-    """Per group, the terms that set it apart: class-based tf-idf (a term's count in the group
-    times log(1 + average terms per group / its count over all groups)), at most TERMS."""
+    """Per group, the terms that set it apart, at most TERMS: class-based tf-idf (the questions
+    of the group that use a term, times log(1 + average terms per group / its uses overall)),
+    times log(1 + groups / groups that use it), so a word every theme uses ranks low."""
     per_text = [_terms_of(t) for t in texts]
     shown: dict[str, Counter[str]] = {}
     group_counts: list[Counter[str]] = []
@@ -905,14 +916,22 @@ def _theme_terms(
                 shown.setdefault(key, Counter())[form] += 1
         group_counts.append(counter)
     overall: Counter[str] = Counter()
+    spread: Counter[str] = Counter()
     for counter in group_counts:
         overall.update(counter)
-    average = sum(overall.values()) / max(1, len(groups))
+        spread.update(counter.keys())
+    used = [g for g in group_counts if g]
+    average = sum(overall.values()) / max(1, len(used))
     out: list[tuple[str, ...]] = []
     for members, counter in zip(groups, group_counts, strict=True):
         floor = 2 if len(members) >= 3 else 1
         scored = [
-            (count * math.log(1 + average / overall[key]), key)
+            (
+                count
+                * math.log(1 + average / overall[key])
+                * math.log(1 + len(used) / spread[key]),
+                key,
+            )
             for key, count in counter.items()
             if count >= floor
         ]
