@@ -91,16 +91,19 @@ Floats = npt.NDArray[np.float32]
 
 _MARKS = re.compile("[\u0300-\u036f]")
 _NON_WORD = re.compile(r"[\W_]+")
+# Han characters written either way in Taiwan (臺北 and 台北 are the same city)
+_HAN_VARIANTS = str.maketrans("臺裏爲衆綫峯", "台裡為眾線峰")
 
 
 def normalize(text: str) -> str:
     """Return the text as it is compared: NFKC, case folded, Latin accents dropped, everything
     but letters and digits turned into single spaces ("¿Cómo?" -> "como", "ＣＯＶＩＤ－１９" ->
-    "covid 19"). Hangul and Han characters are kept as they are."""
+    "covid 19"). Hangul is kept whole; a few Han characters written two ways in Taiwan are
+    written one way (臺 as 台)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if not text.isascii():
         stripped = _MARKS.sub("", unicodedata.normalize("NFKD", text))
-        text = unicodedata.normalize("NFC", stripped)
+        text = unicodedata.normalize("NFC", stripped).translate(_HAN_VARIANTS)
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
