@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -328,3 +329,79 @@ def test_the_thresholds_are_the_ones_the_tuning_part_gives() -> None:
     tune = scored(load_pairs(), "tune")
     assert choose_threshold(tune, 0.9) == HINT_THRESHOLD
     assert choose_threshold(tune, 0.75) == CARD_THRESHOLD
+
+
+# ------------------------------------------------------------- what the bot says
+
+
+def test_texts_for_discord_stay_within_its_limits_and_escape_user_text() -> None:
+    import discord
+
+    from bot import similarity_text as st
+
+    escape = discord.utils.escape_markdown
+    long = "**bold** _x_ " + "palabra " * 800
+    hint = st.hint_text(7, long, escape)
+    assert len(hint) <= 2000 and "#7" in hint and "\\*\\*bold\\*\\*" in hint
+    assert st.vote_instead_label(7) == "Vote for #7 instead"
+    assert st.merge_label(12345) == "Merge into #12345"
+    note = st.duplicate_note(7, long, escape)
+    assert len(note) <= 1024 and note.startswith("Possible duplicate of #7")
+    many = [
+        Q(i, i, f"{long} {i}", votes=i, label_id="housing" if i % 2 else None)
+        for i in range(1, 200)
+    ]
+    found = themes(many, SESSION_LABELS, k=8, seed=2)
+    text = st.themes_description(found, {lab.id: lab.name for lab in SESSION_LABELS}, escape)
+    assert len(text) <= 4096
+    assert text.startswith("199 open questions in")
+    assert st.themes_description([], {}, escape) == "No open questions to group yet."
+    tight = st.themes_description(found, {}, escape, limit=600)
+    assert len(tight) <= 600 and "more theme" in tight
+
+
+async def test_load_open_reads_a_runs_open_questions(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.questions import QuestionService
+    from bot.sessions import load_session
+    from bot.storage import repository as repo
+    from bot.storage import similarity_repo
+    from bot.storage.database import Database
+    from tests.report_fixture import GSEF
+
+    session = load_session(GSEF)
+    now = datetime(2021, 10, 4, 9, 30, tzinfo=UTC)
+    db = Database(tmp_path / "qa.sqlite3")
+    await db.open()
+    try:
+
+        async def prepare(conn):  # type: ignore[no-untyped-def]
+            await repo.upsert_session(conn, session, now)
+            run = await repo.real_run(conn, session.id, now)
+            await repo.set_intake_override(conn, run.id, "open", None, now)
+            return run
+
+        run = await db.write(prepare)
+        run = await db.read(lambda conn: repo.get_run(conn, run.id))
+        qs = QuestionService(db, lambda: now)
+        a = await qs.ask(session, run, 1, "Ana", FUNDING)
+        b = await qs.ask(session, run, 2, "Bo", SCHOOL_MEALS)
+        c = await qs.ask(session, run, 3, "Cy", HOUSING_KO)
+        await qs.approve(run.id, b.number, 9, "mod")
+        await qs.reject(run.id, c.number, 9, "mod")
+        rows = await db.read(lambda conn: similarity_repo.load_open(conn, run.id))
+        assert rows == [
+            (a.id, run.id, a.number, FUNDING, "pending"),
+            (b.id, run.id, b.number, SCHOOL_MEALS, "approved"),
+        ]
+        assert await db.read(similarity_repo.load_all_open) == rows
+        index = SimilarityIndex()
+        index.rebuild(rows)
+        match = index.similar(run.id, FUNDING_AGAIN, states=VOTABLE_STATES)
+        assert match is None  # #1 is still pending: not shown to an asker
+        assert index.similar(run.id, FUNDING_AGAIN) is not None
+        themed = await db.read(lambda conn: similarity_repo.theme_rows(conn, run.id))
+        assert [(t.number, t.state) for t in themed] == [(b.number, "approved")]
+    finally:
+        await db.close()
