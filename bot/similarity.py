@@ -680,10 +680,8 @@ Q = TypeVar("Q", bound=ThemeQuestion)
 MAX_THEMES = 8
 REPRESENTATIVES = 3
 TERMS = 4
-# a label fits a theme when this share of its questions carry it, or failing that when its
-# name and description resemble the theme's questions at least this much
+# a label fits a theme when this share of its questions carry it, or failing that use its words
 LABEL_SHARE = 0.4
-LABEL_MIN_SIMILARITY = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -726,8 +724,8 @@ def themes(
     tf-idf n-gram vectors, projected by hashing onto 1,024 dimensions. The same questions and
     seed give the same themes, in any input order. Questions whose text has no letters or
     digits (only emoji, say) are in no theme. Each theme names the session label its questions
-    carry most (when at least 40% do), else the label whose name and description resemble its
-    questions most, if any does.
+    carry most (when at least 40% do), else the label whose name or description words at least
+    40% of its questions use (so an English label fits English questions only), if any.
     """
     ordered = sorted(questions, key=lambda q: q.id)
     norms = [normalize(q.text) for q in ordered]
@@ -738,23 +736,21 @@ def themes(
     if n == 0:
         return []
     k = default_theme_count(n) if k is None else max(1, min(k, n))
-    label_texts = [normalize(f"{lab.name}. {lab.description or ''}") for lab in labels]
-    counts = _count(norms + label_texts)
-    idf = _Idf.of(_slice_counts(counts, n), n)  # the questions' frequencies, not the labels'
-    vectors = _project(counts, idf, len(norms) + len(label_texts))
-    x, label_vectors = vectors[:n], vectors[n:]
+    counts = _count(norms)
+    x = _project(counts, _Idf.of(counts, n), n)
     assignment, centres = _spherical_kmeans(x, k, seed)
-    found: list[Theme[Q]] = []
     groups = [np.flatnonzero(assignment == c) for c in range(k)]
+    per_text = [{key for key, _ in _terms_of(q.text)} for q in ordered]
     terms = _theme_terms([q.text for q in ordered], groups)
-    fits = label_vectors @ centres.T  # label x theme
+    word_fits = _label_word_fits(per_text, groups, labels)
+    found: list[Theme[Q]] = []
     for c, members in enumerate(groups):
         if not len(members):
             continue
         closeness = x[members] @ centres[c]
         nearest = members[np.lexsort((members, -closeness))][:REPRESENTATIVES]
         chosen = [ordered[i] for i in members]
-        label_id, source = _fit_label(chosen, labels, fits, c)
+        label_id, source = _fit_label(chosen, labels, word_fits, c)
         found.append(
             Theme(
                 questions=tuple(sorted(chosen, key=lambda q: (-q.votes, q.number))),
@@ -766,18 +762,6 @@ def themes(
         )
     found.sort(key=lambda t: (-t.size, -t.top.votes, t.top.number))
     return found
-
-
-def _slice_counts(counts: _Counts, texts: int) -> _Counts:
-    """The counts of the first `texts` texts only (the questions, not the labels)."""
-    end = counts.ptr[texts]
-    return _Counts(
-        counts.ptr[: texts + 1],
-        counts.keys[:end],
-        counts.counts[:end],
-        counts.signs[:end],
-        counts.buckets[:end],
-    )
 
 
 def _project(counts: _Counts, idf: _Idf, texts: int) -> npt.NDArray[np.float32]:
@@ -843,14 +827,39 @@ def _kmeans_pp(
     return x[chosen].copy()
 
 
+def _label_word_fits(
+    per_text: Sequence[set[str]],
+    groups: Sequence[npt.NDArray[np.intp]],
+    labels: Sequence[ThemeLabel],
+) -> npt.NDArray[np.float64]:
+    """Per label and theme, the share of the theme's questions that use a word of the label's
+    name or description (words most questions use, such as "social", do not count)."""
+    fits = np.zeros((len(labels), len(groups)))
+    if not labels or not per_text:
+        return fits
+    df: Counter[str] = Counter()
+    for keys in per_text:
+        df.update(keys)
+    common = {key for key, count in df.items() if count > len(per_text) / 2 and count > 1}
+    for i, lab in enumerate(labels):
+        words = {key for key, _ in _terms_of(f"{lab.name}. {lab.description or ''}")} - common
+        if not words:
+            continue
+        for c, members in enumerate(groups):
+            if len(members):
+                fits[i, c] = sum(1 for m in members if per_text[m] & words) / len(members)
+    return fits
+
+
 def _fit_label(
     chosen: Sequence[ThemeQuestion],
     labels: Sequence[ThemeLabel],
-    fits: npt.NDArray[np.float32],
+    word_fits: npt.NDArray[np.float64],
     theme: int,
 ) -> tuple[str | None, str | None]:
-    """The label the theme's questions carry most (if LABEL_SHARE of them do), else the label
-    whose text resembles this theme most and resembles no other theme more."""
+    """The label the theme's questions carry most, if LABEL_SHARE of them carry it; else the
+    label whose words LABEL_SHARE of them use (the most of them), if no other theme uses them
+    more; else none."""
     known = {lab.id for lab in labels}
     given = Counter(q.label_id for q in chosen if q.label_id in known)
     if given:
@@ -859,8 +868,8 @@ def _fit_label(
             return label_id, "moderators"
     best: tuple[float, int] | None = None
     for i in range(len(labels)):
-        fit = float(fits[i, theme])
-        if fit < LABEL_MIN_SIMILARITY or int(np.argmax(fits[i])) != theme:
+        fit = float(word_fits[i, theme])
+        if fit < LABEL_SHARE or fit < float(word_fits[i].max()):
             continue
         if best is None or fit > best[0]:
             best = (fit, i)
@@ -873,6 +882,9 @@ def _fit_label(
 # pairs; function words left out
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 _HANGUL_ENDINGS = tuple("은는이가을를의에도로와과")
+_HANGUL_QUESTION_WORDS = frozenset(
+    ["어떤", "어떻게", "무엇", "무엇인", "얼마", "얼마나", "누가", "누구", "어디", "언제", "있나"]
+)
 
 
 def _terms_of(text: str) -> list[tuple[str, str]]:
@@ -887,7 +899,11 @@ def _terms_of(text: str) -> list[tuple[str, str]]:
         if "\uac00" <= word[0] <= "\ud7af":
             if len(word) > 2 and word.endswith(_HANGUL_ENDINGS):
                 word = word[:-1]
-            if len(word) >= 2 and not all(ch in _FUNCTION_HANGUL for ch in word):
+            if (
+                len(word) >= 2
+                and word not in _HANGUL_QUESTION_WORDS
+                and not all(ch in _FUNCTION_HANGUL for ch in word)
+            ):
                 out.append((word, word))
             continue
         key = normalize(word)
