@@ -172,10 +172,34 @@ class _Counts:
         return self.keys[a:b], self.counts[a:b]
 
 
-PROJECTION = 1024  # dimensions of the hashed projection used for themes
+PROJECTION = 512  # dimensions of the hashed projection used for themes
 
 
-def _count(norms: Sequence[str]) -> _Counts:
+def _count(norms: Sequence[str], block: int = 256) -> _Counts:
+    """Count the n-grams of each text, `block` texts at a time (small temporary arrays)."""
+    parts = [_count_block(norms[start : start + block]) for start in range(0, len(norms), block)]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return _count_block([])
+    ptr = np.zeros(len(norms) + 1, dtype=np.intp)
+    at = 0
+    offset = 0
+    for part in parts:
+        size = len(part.ptr) - 1
+        ptr[at + 1 : at + size + 1] = part.ptr[1:] + offset
+        at += size
+        offset += int(part.ptr[-1])
+    return _Counts(
+        ptr,
+        np.concatenate([p.keys for p in parts]),
+        np.concatenate([p.counts for p in parts]),
+        np.concatenate([p.signs for p in parts]),
+        np.concatenate([p.buckets for p in parts]),
+    )
+
+
+def _count_block(norms: Sequence[str]) -> _Counts:
     owner, hashes = _grams(norms)
     keys32 = (hashes >> _S32).astype(np.uint32)
     order = np.lexsort((keys32, owner))
@@ -721,7 +745,7 @@ def themes(
     """Group questions into `k` themes (default: a handful for their number), largest first.
 
     Spherical k-means (k-means++ start, a few restarts, all from `seed`) on the questions'
-    tf-idf n-gram vectors, projected by hashing onto 1,024 dimensions. The same questions and
+    tf-idf n-gram vectors, projected by hashing onto 512 dimensions. The same questions and
     seed give the same themes, in any input order. Questions whose text has no letters or
     digits (only emoji, say) are in no theme. Each theme names the session label its questions
     carry most (when at least 40% do), else the label whose name or description words at least
@@ -740,9 +764,9 @@ def themes(
     x = _project(counts, _Idf.of(counts, n), n)
     assignment, centres = _spherical_kmeans(x, k, seed)
     groups = [np.flatnonzero(assignment == c) for c in range(k)]
-    per_text = [{key for key, _ in _terms_of(q.text)} for q in ordered]
-    terms = _theme_terms([q.text for q in ordered], groups)
-    word_fits = _label_word_fits(per_text, groups, labels)
+    text_terms = [_terms_of(q.text) for q in ordered]
+    terms = _theme_terms(text_terms, groups)
+    word_fits = _label_word_fits([{key for key, _ in t} for t in text_terms], groups, labels)
     found: list[Theme[Q]] = []
     for c, members in enumerate(groups):
         if not len(members):
@@ -766,16 +790,24 @@ def themes(
 
 def _project(counts: _Counts, idf: _Idf, texts: int) -> npt.NDArray[np.float32]:
     """Each text's unit tf-idf vector, hashed (with random signs) onto PROJECTION dimensions
-    and scaled to length 1 again: inner products are kept up to a small noise."""
-    lengths = np.diff(counts.ptr)
-    owner = np.repeat(np.arange(texts, dtype=np.intp), lengths)
-    w = _tf(counts.counts) * idf.weights(counts.keys) * counts.signs
-    flat = owner * PROJECTION + counts.buckets
-    x = np.bincount(flat, weights=w, minlength=texts * PROJECTION).astype(np.float32)
-    x = x.reshape(texts, PROJECTION)
+    and scaled to length 1 again: inner products are kept up to a small noise. Built a block
+    of texts at a time, so no large temporary array is ever held."""
+    x = np.zeros((texts, PROJECTION), dtype=np.float32)
+    weights = _tf(counts.counts) * idf.weights(counts.keys) * counts.signs
+    block = 256
+    for start in range(0, texts, block):
+        end = min(texts, start + block)
+        a, b = counts.ptr[start], counts.ptr[end]
+        owner = np.repeat(
+            np.arange(end - start, dtype=np.intp), np.diff(counts.ptr[start : end + 1])
+        )
+        flat = owner * PROJECTION + counts.buckets[a:b]
+        part = np.bincount(flat, weights=weights[a:b], minlength=(end - start) * PROJECTION)
+        x[start:end] = part.reshape(end - start, PROJECTION)
     norms = np.linalg.norm(x, axis=1)
     norms[norms == 0] = 1.0
-    return x / norms[:, None]
+    x /= norms[:, None]
+    return x
 
 
 def _spherical_kmeans(
@@ -794,8 +826,7 @@ def _spherical_kmeans(
             if step and np.array_equal(new, assignment):
                 break
             assignment = new
-            sums = np.zeros_like(centres)
-            np.add.at(sums, assignment, x)
+            sums = np.eye(k, dtype=np.float32)[assignment].T @ x
             lengths = np.linalg.norm(sums, axis=1)
             for c in np.flatnonzero(lengths == 0):  # an empty cluster takes the worst-fitting
                 far = int(np.argmin(sims[np.arange(n), assignment]))
@@ -894,7 +925,7 @@ def _terms_of(text: str) -> list[tuple[str, str]]:
     for word in _WORD.findall(folded):
         if all("\u3400" <= ch <= "\u9fff" for ch in word):
             pairs = (word[i : i + 2] for i in range(len(word) - 1))
-            out.extend((pair, pair) for pair in pairs if not set(pair) <= _FUNCTION_HAN)
+            out.extend((pair, pair) for pair in pairs if not set(pair) & _FUNCTION_HAN)
             continue
         if "\uac00" <= word[0] <= "\ud7af":
             if len(word) > 2 and word.endswith(_HANGUL_ENDINGS):
@@ -906,7 +937,7 @@ def _terms_of(text: str) -> list[tuple[str, str]]:
             ):
                 out.append((word, word))
             continue
-        key = normalize(word)
+        key = word if word.isascii() else normalize(word)
         if len(key) >= 3 and key not in _FUNCTION_WORDS:
             if len(key) > 4 and key.endswith("s"):
                 key = key[:-1]  # one term for "cooperative" and "cooperatives"
@@ -915,12 +946,11 @@ def _terms_of(text: str) -> list[tuple[str, str]]:
 
 
 def _theme_terms(
-    texts: Sequence[str], groups: Sequence[npt.NDArray[np.intp]]
+    per_text: Sequence[list[tuple[str, str]]], groups: Sequence[npt.NDArray[np.intp]]
 ) -> list[tuple[str, ...]]:
     """Per group, the terms that set it apart, at most TERMS: class-based tf-idf (the questions
     of the group that use a term, times log(1 + average terms per group / its uses overall)),
     times log(1 + groups / groups that use it), so a word every theme uses ranks low."""
-    per_text = [_terms_of(t) for t in texts]
     shown: dict[str, Counter[str]] = {}
     group_counts: list[Counter[str]] = []
     for members in groups:
@@ -952,7 +982,9 @@ def _theme_terms(
                 key,
             )
             for key, count in counter.items()
-            if count >= floor
+            # a pair of Han characters counts once two questions share it (one alone is as
+            # likely to straddle two words)
+            if count >= (2 if "\u3400" <= key[0] <= "\u9fff" else floor)
         ]
         scored.sort(key=lambda item: (-item[0], item[1]))
         out.append(tuple(_shown(shown[key]) for _, key in scored[:TERMS]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from bot.reports.model import Question, RunReport
@@ -91,7 +92,8 @@ def synthesis(run: RunReport, *, limit: int | None = None) -> Synthesis:
     taken = [q for q in run.questions if q.state in TAKEN_UP]
     chosen = taken
     if len(taken) > limit:
-        chosen = sorted(taken, key=lambda q: (-q.votes, q.number))[:limit]
+        # most votes first; a stable sort keeps equal votes in number order
+        chosen = sorted(taken, key=attrgetter("votes"), reverse=True)[:limit]
     labels = run.session.spec.labels
     names = {lab.id: lab.name for lab in labels}
     found: list[Theme[Question]] = themes(chosen, labels, seed=SEED)
