@@ -744,7 +744,7 @@ def themes(
 ) -> list[Theme[Q]]:
     """Group questions into `k` themes (default: a handful for their number), largest first.
 
-    Spherical k-means (k-means++ start, a few restarts, all from `seed`) on the questions'
+    Spherical k-means (k-means++ start, two restarts, all from `seed`) on the questions'
     tf-idf n-gram vectors, projected by hashing onto 512 dimensions. The same questions and
     seed give the same themes, in any input order. Questions whose text has no letters or
     digits (only emoji, say) are in no theme. Each theme names the session label its questions
@@ -811,7 +811,7 @@ def _project(counts: _Counts, idf: _Idf, texts: int) -> npt.NDArray[np.float32]:
 
 
 def _spherical_kmeans(
-    x: npt.NDArray[np.float32], k: int, seed: int, restarts: int = 3, rounds: int = 25
+    x: npt.NDArray[np.float32], k: int, seed: int, restarts: int = 2, rounds: int = 25
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """Cluster unit vectors by cosine: k-means++ starts, `restarts` tries, the tightest kept."""
     rng = np.random.default_rng(seed)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bot.reports.view import QuestionRow
 
 TAKEN_UP = frozenset({"answered", "approved", "live"})
-SYNTHESIS_QUESTIONS = 2000
+SYNTHESIS_QUESTIONS = 1000
 REPRESENTATIVES = 3
 OWED_ROWS = 5  # unanswered questions listed per theme in the readable reports
 SEED = 0
