@@ -96,6 +96,7 @@ async def test_report_json_of_a_fresh_log(make_bot, db_path: Path) -> None:  # t
                 "title": data["sessions"][0]["title"],
                 "run": {"id": "1", "kind": "real"},
                 "questions": [],
+                "synthesis": {"considered": 0, "grouped": 0, "ungrouped": 0, "themes": []},
             }
         ]
     }

@@ -1,12 +1,18 @@
-"""The JSON export: a stable shape for tests, tools and organizers."""
+"""The JSON export: a stable shape for tests, tools and organizers.
+
+Per session: its id, title, run, every question with its events, and "synthesis": the themes of
+the questions taken up (bot/reports/synthesis.py), by question number only.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 from json.encoder import encode_basestring
 from typing import Any
 
 from bot.reports.model import Event, Question, Report
+from bot.reports.synthesis import synthesis, synthesis_dict
 from bot.timeutil import to_iso
 
 
@@ -44,6 +50,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                     }
                     for q in run.questions
                 ],
+                "synthesis": synthesis_dict(synthesis(run)),
             }
         )
     return {"sessions": sessions}
@@ -75,13 +82,15 @@ def render_json(report: Report) -> bytes:
         )
         write(head.encode("utf-8"))
         if not run.questions:
-            write(b'      "questions": []\n')
+            write(b'      "questions": [],\n')
         else:
             write(b'      "questions": [\n')
             last = len(run.questions) - 1
             for n, q in enumerate(run.questions):
                 write(_question(q, n == last).encode("utf-8"))
-            write(b"      ]\n")
+            write(b"      ],\n")
+        found = json.dumps(synthesis_dict(synthesis(run)), ensure_ascii=False, indent=2)
+        write(f'      "synthesis": {found.replace(chr(10), chr(10) + "      ")}\n'.encode())
         write(b"    }\n" if i == len(report.runs) - 1 else b"    },\n")
     write(b"  ]\n}\n")
     return out.getvalue()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.reports.model import Report
+from bot.reports.synthesis import SynthesisView
 from bot.reports.view import Group, QuestionRow, RunView, run_view
 from bot.timeutil import to_iso
 
@@ -82,6 +83,57 @@ def _group(g: Group, column: str, column_name: str) -> list[str]:
     return lines
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _synthesis(syn: SynthesisView) -> list[str]:
+    lines = ["## Synthesis: a draft by theme", ""]
+    if not syn.themes:
+        return [*lines, "No question was taken up, so there is nothing to group.", ""]
+    most = f", of which the {syn.grouped} most voted," if syn.sampled else ""
+    intro = (
+        f"The {_plural(syn.considered, 'question')} taken up (answered, or approved and not "
+        f"answered){most} grouped into {_plural(len(syn.themes), 'theme')} by the words they "
+        "share; questions in different languages fall in different themes. A draft for the "
+        "write-up: rename, merge or split the themes and add what the speakers answered."
+    )
+    if syn.ungrouped:
+        intro += (
+            f" {_plural(syn.ungrouped, 'question')} without words to group by (only emoji or "
+            "signs) left out."
+        )
+    lines += [intro, ""]
+    for t in syn.themes:
+        facts = [
+            f"{_plural(t.size, 'question')}: {t.answered} answered, {t.unanswered} still owed",
+            _plural(t.votes, "vote"),
+        ]
+        if t.also_asked:
+            facts.append(f"{t.also_asked} more asked the same")
+        if t.label:
+            facts.append(f"label {md(t.label)}")
+        if t.terms:
+            facts.append("key words: " + ", ".join(md(term) for term in t.terms))
+        lines += [f"### {t.index}. {md(t.title)}", "", f"*{'; '.join(facts)}.*", ""]
+        lines += ["What people asked:", ""]
+        lines += [
+            f"- **#{q.number}** {md(q.text)} *({md(q.state_name)})*" for q in t.representatives
+        ]
+        lines.append("")
+        if t.owed:
+            lines += ["Still owed to participants, most voted first:", ""]
+            lines += [
+                f"- **#{q.number}** {md(q.text)} ({_plural(q.votes, 'vote')})" for q in t.owed
+            ]
+            if t.owed_hidden:
+                lines.append(f"- … and {t.owed_hidden} more still owed: see the JSON export.")
+        else:
+            lines.append("Nothing owed: every question of this theme was answered.")
+        lines.append("")
+    return lines
+
+
 def _run(v: RunView) -> list[str]:
     lines = [f"# {md(v.title)}", ""]
     if v.event:
@@ -113,6 +165,8 @@ def _run(v: RunView) -> list[str]:
             {0, 4, 5},
         )
         lines.append("")
+
+    lines += _synthesis(v.synthesis)
 
     lines += ["## Follow-up: approved questions still unanswered", ""]
     if v.unanswered:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.reports.model import Event, Question, RunReport, Stats
+from bot.reports.synthesis import SynthesisView, synthesis, synthesis_view
 from bot.states import wording
 
 # Caps for the readable reports: enough for any real session, bounded for a huge log.
@@ -130,6 +131,7 @@ class RunView:
     speakers: tuple[str, ...]
     figures: tuple[Figure, ...]
     segments: tuple[SegmentRow, ...]
+    synthesis: SynthesisView
     by_speaker: tuple[Group, ...]
     by_label: tuple[Group, ...]
     unanswered: tuple[QuestionRow, ...]
@@ -418,6 +420,7 @@ def run_view(run: RunReport) -> RunView:
         speakers=tuple(speakers),
         figures=_figures(run.stats),
         segments=_segments(run, clock, rows),
+        synthesis=synthesis_view(synthesis(run), rows.row),
         by_speaker=_groups(run.by_speaker(), rows.speaker, "The whole panel", rows),
         by_label=_groups(run.by_label(), rows.label, "No label", rows),
         unanswered=tuple(rows.row(q) for q in unanswered[:UNANSWERED_ROWS]),
