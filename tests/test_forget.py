@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -371,3 +373,41 @@ async def test_the_forget_command(log: tuple[Path, QuestionService, Any], clock:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Forgot 1 participant of session {SESSION}")
     assert len(done.stdout.strip().splitlines()) == 1
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary on this machine")
+async def test_the_anonymized_html_report_in_a_browser(
+    log: tuple[Path, QuestionService, Any], clock: Clock, tmp_path: Path
+) -> None:
+    path, service, (session, run) = log
+    await service.ask(session, run, ALICE, "Alice Liddell", "A question?")
+    forget(path, SESSION, now=clock())
+    page = tmp_path / "report.html"
+    page.write_bytes(await render_report(path, "html"))
+    assert CHROMIUM is not None
+    shown = await asyncio.to_thread(
+        subprocess.run,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    dom = shown.stdout
+    day = clock().strftime("%Y-%m-%d")
+    assert f'<dt>Privacy</dt><dd class="anonymized">The log was anonymized on {day}' in dom
+    assert "participant 1" in dom and "Alice" not in dom
