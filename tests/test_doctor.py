@@ -435,3 +435,15 @@ async def test_setup_makes_a_bare_server_pass_the_check(env: simcord.Env) -> Non
     assert not by_name["session-live"].permissions_for(pat).send_messages
     moderator = next(r for r in guild.roles if r.name == "Moderator")
     assert by_name["qa-moderation"].overwrites_for(moderator).view_channel is True
+
+
+async def test_a_bot_in_two_servers_serves_an_unpinned_session_nowhere(env: simcord.Env) -> None:
+    env.create_guild("Test server")
+    env.create_guild("Real server")
+    await env.start()
+    snap = build_snapshot(env.bot, env.bot.sessions.values())
+    server = next(f for f in diagnose(snap) if f.subject == "server")
+    assert server.severity == "error" and "in 2 servers" in server.message
+    assert server.fix is not None and server.fix.startswith("set guild_id = <the server's id>")
+    plan = plan_setup(snap.sessions[0])
+    assert plan.empty and "server was not found" in plan.skipped[0]
