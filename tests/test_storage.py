@@ -137,7 +137,8 @@ async def test_rebuilding_questions_keeps_rows_references_and_rules(tmp_path: Pa
         assert conn.execute("SELECT * FROM questions WHERE id < 4 ORDER BY id").fetchall() == (
             before_rows
         )
-        assert schema_objects(conn) == before_objects
+        tables = {table for _, _, table in before_objects}  # later migrations add their own
+        assert {o for o in schema_objects(conn) if o[2] in tables} == before_objects
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("SELECT * FROM question_counts ORDER BY 1, 2").fetchall() == [
             (1, "approved", 1),
