@@ -550,9 +550,11 @@ class _Forget:
             f"actor_name = CASE WHEN actor_name IS NULL THEN NULL ELSE 'participant ' || "
             f"{n.format('actor_id')} END WHERE id IN forget_e"
         ).rowcount
+        # "+voter_id": walk each question's votes, rather than look up every (question,
+        # participant) pair in the primary key, which is questions x participants lookups
         self.counts.votes = conn.execute(
             f"UPDATE votes SET voter_id = -{n.format('voter_id')} WHERE question_id IN forget_q "
-            "AND voter_id IN (SELECT real_id FROM forget_map)"
+            "AND +voter_id IN (SELECT real_id FROM forget_map)"
         ).rowcount
         conn.execute(
             f"UPDATE co_askers SET user_id = -{n.format('user_id')} "
