@@ -14,11 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import DEFAULT_CONFIG, DEFAULT_DATABASE
+from bot.maintenance import add_commands
 from bot.runtime import tune_gc
 from bot.sessions import ConfigError, Session, load_sessions
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("run", "check", "report", "demo")
+COMMANDS = ("run", "check", "report", "demo", "backup", "forget")
 
 NO_TOKEN = (
     "No Discord token: set DISCORD_TOKEN in the environment or in a .env file "
@@ -53,14 +54,20 @@ def _database(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def program_name() -> str:
+    """Return the name the program was invoked by (`run_bot.py`, `session-qa`)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "run_bot.py" if name in ("", "-c", "cli.py", "__main__.py") else name
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="run_bot.py",
+        prog=program_name(),
         description="A Discord bot that runs the participant Q&A of live virtual sessions. "
         "Without a subcommand it runs the bot.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,check,report,demo}")
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
 
     run = sub.add_parser("run", help="run the bot in Discord (needs DISCORD_TOKEN)")
     _common(run)
@@ -84,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     _database(report)
     report.add_argument("--session", help="only this session id")
     report.add_argument(
-        "--run", choices=["real", "rehearsal"], default="real", help="which runs (default: real)"
+        "--run",
+        choices=["real", "rehearsal"],
+        help="which runs (default: the real run, or the latest run when the log holds none)",
     )
     report.add_argument(
         "--format", choices=["json", "csv", "md", "html"], default="json", help="output format"
@@ -109,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
+    add_commands(sub)
     return parser
 
 
@@ -229,14 +239,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a report or export of the log to stdout or a file."""
-    from bot.reports import ReportError, render_report
+    from bot.reports import ReportError, fallback_run, render_report
 
     if not args.database.exists():
         err.print(f"No database at {args.database}.", markup=False)
         return EXIT_USAGE
+    kind, run_id = args.run or "real", None
     try:
+        if args.run is None and (latest := asyncio.run(fallback_run(args.database, args.session))):
+            kind, run_id = latest.kind, latest.id
+            err.print(latest.note, markup=False)
         data = asyncio.run(
-            render_report(args.database, args.format, session=args.session, run_kind=args.run)
+            render_report(
+                args.database, args.format, session=args.session, run_kind=kind, run_id=run_id
+            )
         )
     except ReportError as exc:
         err.print(str(exc), markup=False)
@@ -273,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args.log_level)
     handler = {"run": cmd_run, "check": cmd_check, "report": cmd_report, "demo": cmd_demo}
-    return handler[args.command](args)
+    return (getattr(args, "handler", None) or handler[args.command])(args)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,12 @@ class ScheduleSettings(_Model):
     intake_closes: LocalTime | None = None
 
 
+class PrivacySettings(_Model):
+    """How long the log keeps who took part (see bot.maintenance.forget)."""
+
+    forget_after_days: int | None = Field(default=None, ge=0, le=3650)
+
+
 class SessionFile(_Model):
     """The whole content of one session file, as written."""
 
@@ -126,6 +132,7 @@ class SessionFile(_Model):
     discord: DiscordSettings = DiscordSettings()
     questions: QuestionSettings = QuestionSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
 
 class Problem(NamedTuple):

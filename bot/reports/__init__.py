@@ -7,6 +7,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.reports.model import Report, load_report
@@ -70,7 +71,7 @@ def renderer(fmt: str) -> Callable[[Report], bytes]:
 
 
 async def build_report(
-    database: Path, *, session: str | None = None, run_kind: str = "real"
+    database: Path, *, session: str | None = None, run_kind: str = "real", run_id: int | None = None
 ) -> Report:
     """Load the report model from a database file, read-only."""
     try:
@@ -81,18 +82,24 @@ async def build_report(
         if session is not None and session not in await report_repo.session_ids(conn):
             raise ReportError(f"No session {session!r} in {database}.")
         with gc_paused():
-            return await load_report(conn, session=session, run_kind=run_kind)
+            return await load_report(conn, session=session, run_kind=run_kind, run_id=run_id)
     finally:
         await conn.close()
 
 
 async def render_report(
-    database: Path, fmt: str, *, session: str | None = None, run_kind: str = "real"
+    database: Path,
+    fmt: str,
+    *,
+    session: str | None = None,
+    run_kind: str = "real",
+    run_id: int | None = None,
 ) -> bytes:
     """Return the report of the log in `fmt` (json, csv, md, html) as bytes."""
     render = renderer(fmt)
     with gc_paused():
-        return render(await build_report(database, session=session, run_kind=run_kind))
+        report = await build_report(database, session=session, run_kind=run_kind, run_id=run_id)
+        return render(report)
 
 
 class Reports:
@@ -116,3 +123,43 @@ class Reports:
             )
             data = await asyncio.to_thread(render, report)
         return data, sum(len(r.questions) for r in report.runs)
+
+
+@dataclass(frozen=True)
+class FallbackRun:
+    """The run a report shows when the log holds no real run, and a sentence saying so."""
+
+    id: int
+    kind: str
+    note: str
+
+
+async def fallback_run(database: Path, session: str | None = None) -> FallbackRun | None:
+    """Return the latest run (of `session`, if given) when the log holds no real run of it;
+    None when it holds one, or no run at all (or cannot be read: build_report says why)."""
+    try:
+        conn = await open_readonly(Path(database))
+    except DatabaseError:
+        return None
+    try:
+        where, params = ("WHERE session_id = ?", (session,)) if session else ("", ())
+        rows = list(
+            await conn.execute_fetchall(
+                f"SELECT id, session_id, kind, created_at FROM runs {where} "
+                "ORDER BY kind = 'real' DESC, created_at DESC, id DESC LIMIT 1",
+                params,
+            )
+        )
+    finally:
+        await conn.close()
+    if not rows or rows[0][2] == "real":
+        return None
+    run_id, session_id, kind, created = rows[0]
+    started = f"{created[:10]} {created[11:16]} UTC"
+    return FallbackRun(
+        int(run_id),
+        kind,
+        f"The log holds no real run{f' of {session}' if session else ''}: this report is of "
+        f"the latest run, {kind} run {run_id} of {session_id} (started {started}). "
+        "Choose with --run real or --run rehearsal.",
+    )

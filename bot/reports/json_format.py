@@ -17,14 +17,19 @@ from bot.timeutil import to_iso
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    """Return the report as plain JSON-ready data (ids as strings, times ISO 8601 UTC)."""
-    sessions = []
+    """Return the report as plain JSON-ready data (ids as strings, times ISO 8601 UTC).
+
+    A session whose log was anonymized (bot.maintenance.forget) has "anonymized_at": when;
+    its askers' ids are then pseudonyms ("-17" for "participant 17")."""
+    sessions: list[dict[str, Any]] = []
     for run in report.runs:
+        anonymized = {"anonymized_at": to_iso(run.anonymized_at)} if run.anonymized_at else {}
         sessions.append(
             {
                 "id": run.session.id,
                 "title": run.session.title,
                 "run": {"id": str(run.run.id), "kind": run.run.kind},
+                **anonymized,
                 "questions": [
                     {
                         "number": q.number,
@@ -80,6 +85,8 @@ def render_json(report: Report) -> bytes:
             f'        "kind": {_s(run.run.kind)}\n'
             "      },\n"
         )
+        if run.anonymized_at:
+            head += f'      "anonymized_at": {_s(to_iso(run.anonymized_at))},\n'
         write(head.encode("utf-8"))
         if not run.questions:
             write(b'      "questions": [],\n')

@@ -144,7 +144,10 @@ def _run(v: RunView) -> list[str]:
     if v.speakers:
         lines.append("- **Speakers:**")
         lines += [f"  - {md(s)}" for s in v.speakers]
-    lines += [f"- **Run:** {md(v.run_line)}", f"- **Times:** {md(v.zone)}", ""]
+    lines += [f"- **Run:** {md(v.run_line)}", f"- **Times:** {md(v.zone)}"]
+    if v.anonymized:
+        lines.append(f"- **Privacy:** {md(v.anonymized)}")
+    lines.append("")
 
     lines += ["## In numbers", ""]
     lines += _table(

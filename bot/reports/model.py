@@ -156,6 +156,21 @@ class RunReport:
     votes_cast: int
     voters: int
     participant_ids: frozenset[str] = field(repr=False)
+    anonymized_at: datetime | None = None  # participants' ids and names replaced (forget)
+    anonymized_before: datetime | None = None  # ...only for what was asked before this
+
+    @property
+    def anonymized_note(self) -> str:
+        """Say that (and when) the log was anonymized, or "" if it was not."""
+        if self.anonymized_at is None:
+            return ""
+        scope = ""
+        if self.anonymized_before is not None:
+            scope = f" for questions asked before {self.anonymized_before:%Y-%m-%d %H:%M} UTC"
+        return (
+            f"The log was anonymized on {self.anonymized_at:%Y-%m-%d}{scope}: participants' "
+            'Discord ids and names were replaced by pseudonyms ("participant 1", ...).'
+        )
 
     def on_program_clock(self) -> RunReport:
         """Return this run with every time on the program's clock, for a rehearsal.
@@ -449,6 +464,7 @@ async def load_run(conn: aiosqlite.Connection, row: aiosqlite.Row) -> RunReport:
         for e in await report_repo.run_events(conn, run_id)
     )
     votes_cast, voters = await report_repo.vote_count(conn, run_id)
+    forgotten = await report_repo.anonymization(conn, session.id, row["created_at"])
     return RunReport(
         session=session,
         run=run,
@@ -459,6 +475,10 @@ async def load_run(conn: aiosqlite.Connection, row: aiosqlite.Row) -> RunReport:
         votes_cast=votes_cast,
         voters=voters,
         participant_ids=frozenset(participants),
+        anonymized_at=from_db(forgotten["at"]) if forgotten else None,
+        anonymized_before=(
+            from_db(forgotten["before"]) if forgotten and forgotten["before"] else None
+        ),
     )
 
 

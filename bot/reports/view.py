@@ -138,6 +138,7 @@ class RunView:
     unanswered_total: int
     log: tuple[LogRow, ...]
     log_total: int
+    anonymized: str = ""
 
     @property
     def unanswered_hidden(self) -> int:
@@ -427,4 +428,5 @@ def run_view(run: RunReport) -> RunView:
         unanswered_total=len(unanswered),
         log=log,
         log_total=log_total,
+        anonymized=run.anonymized_note,
     )

@@ -130,3 +130,17 @@ async def run_events(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.
             "SELECT * FROM run_events WHERE run_id = ? ORDER BY id", (run_id,)
         )
     )
+
+
+async def anonymization(
+    conn: aiosqlite.Connection, session_id: str, since: str
+) -> aiosqlite.Row | None:
+    """Return the session's latest anonymization (at, before) done at `since` (a run's start,
+    as stored) or later, or None if it had none."""
+    for row in await conn.execute_fetchall(
+        "SELECT at, before FROM anonymizations WHERE session_id = ? AND at >= ? "
+        "ORDER BY id DESC LIMIT 1",
+        (session_id, since),
+    ):
+        return row
+    return None
