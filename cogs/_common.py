@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -13,6 +14,7 @@ from bot.errors import Refusal
 from bot.questions import Question
 from bot.routing import NO_SESSION, pick_session, ref_matches, role_ids
 from bot.sessions import Label, Session, Speaker
+from bot.slow import on_slow_write
 
 if TYPE_CHECKING:
     from bot.app import QABot
@@ -208,6 +210,61 @@ def require_organizer(interaction: discord.Interaction, session: Session) -> Non
         raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).{problem}")
 
 
+# ------------------------------------------------------------ answering in time
+
+#: Discord refuses a first answer after 3 seconds. Work that has not finished by this time is
+#: acknowledged first (deferred), and answered with a follow-up when it is done.
+DEFER_AFTER = 1.5
+_DEFERRING = "qa:deferring"
+
+
+class Deadline:
+    """Acknowledge an interaction in time: at DEFER_AFTER unless it is answered by then, or as
+    soon as a write it waits for is stuck behind another program's lock. A button's click
+    (`update`) is deferred as an update of its message; a command, as a private answer to come
+    ("thinking"). Use it around the interaction's work; `close()` when the work is done."""
+
+    def __init__(self, interaction: discord.Interaction, *, update: bool) -> None:
+        self.interaction = interaction
+        self.update = update
+        self.timer = asyncio.get_running_loop().call_later(DEFER_AFTER, self.fire)
+        self.token = on_slow_write.set(self.fire)
+
+    def fire(self) -> None:
+        interaction = self.interaction
+        if not interaction.response.is_done() and _DEFERRING not in interaction.extras:
+            interaction.extras[_DEFERRING] = asyncio.ensure_future(_defer(interaction, self.update))
+
+    def close(self) -> None:
+        self.timer.cancel()
+        on_slow_write.reset(self.token)
+
+
+async def _defer(interaction: discord.Interaction, update: bool) -> None:
+    if interaction.response.is_done():
+        return
+    try:
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.HTTPException:
+        log.warning("could not acknowledge a slow interaction in time", exc_info=True)
+
+
+async def acknowledged(interaction: discord.Interaction) -> None:
+    """Wait for a deferral already on its way, so an answer goes after it, never beside it."""
+    task = interaction.extras.get(_DEFERRING)
+    if task is not None:
+        await task
+
+
+async def defer(interaction: discord.Interaction) -> None:
+    """Acknowledge now, ahead of slow work (a private answer to come)."""
+    await acknowledged(interaction)
+    await _defer(interaction, update=False)
+
+
 async def reply(
     interaction: discord.Interaction,
     content: str,
@@ -216,11 +273,30 @@ async def reply(
     ephemeral: bool = True,
 ) -> None:
     """Answer (ephemerally by default), whether or not the interaction was already acknowledged."""
+    await acknowledged(interaction)
     embeds = [embed] if embed is not None else []
     if interaction.response.is_done():
         await interaction.followup.send(content, embeds=embeds, ephemeral=ephemeral)
     else:
         await interaction.response.send_message(content, embeds=embeds, ephemeral=ephemeral)
+
+
+async def edit_clicked(
+    interaction: discord.Interaction,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Show a click's outcome on the message whose button was clicked, whether or not the
+    click was acknowledged already."""
+    await acknowledged(interaction)
+    kwargs: dict[str, Any] = {"view": view}
+    if embed is not None:
+        kwargs["embed"] = embed
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**kwargs)
+    else:
+        await interaction.response.edit_message(**kwargs)
 
 
 Named = Speaker | Label

@@ -11,11 +11,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import DatabaseError, Refusal
-from cogs._common import reply
+from cogs._common import Deadline, acknowledged, reply
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = "Something went wrong on our side and nothing was changed. Please try again."
+# Said when the bot does not know what happened: it never claims that nothing changed.
+UNEXPECTED = (
+    "Something went wrong on our side. Please check whether it was done (/myquestions, "
+    "/qa queue) before trying again."
+)
 
 
 def message_for(error: BaseException) -> str | None:
@@ -54,11 +58,14 @@ async def handle_error(interaction: discord.Interaction, error: BaseException) -
 async def answering(
     interaction: discord.Interaction, *, catch_all: bool = False
 ) -> AsyncIterator[None]:
-    """Turn refusals raised inside the block into one short ephemeral answer.
+    """Answer in time, and turn refusals raised inside the block into one short private answer.
 
-    Other errors propagate to the command tree's handler; pass `catch_all=True` in component
-    callbacks, which discord.py would otherwise only log.
+    Work still running at `DEFER_AFTER` is acknowledged first, so Discord's 3-second deadline is
+    met whatever the database or Discord's rate limits make it wait for. Other errors propagate
+    to the command tree's handler; pass `catch_all=True` in component callbacks (button clicks,
+    deferred as updates of their message), which discord.py would otherwise only log.
     """
+    deadline = Deadline(interaction, update=catch_all)
     try:
         yield
     except (Refusal, DatabaseError) as error:
@@ -67,6 +74,9 @@ async def answering(
         if not catch_all:
             raise
         await handle_error(interaction, error)
+    finally:
+        deadline.close()
+        await acknowledged(interaction)
 
 
 class Errors(commands.Cog):

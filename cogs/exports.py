@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.errors import Refusal
 from bot.reports import Reports
 from bot.runs import Runs
-from cogs._common import require_organizer, session_of
+from cogs._common import defer, require_organizer, session_of
 from cogs.errors import answering
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Exports(commands.Cog):
         async with answering(interaction):
             session = session_of(interaction)
             require_organizer(interaction, session)
-            await interaction.response.defer(ephemeral=True, thinking=True)
+            await defer(interaction)
             run = self.runs[session.id]
             data, questions = await self.reports.render(format, run)
             name = f"{session.id}-{'rehearsal' if run.is_rehearsal else 'qa'}-report.{format}"

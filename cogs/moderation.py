@@ -20,6 +20,7 @@ from bot.schedule import ScheduleService
 from bot.sessions import Session
 from bot.states import wording
 from cogs._common import (
+    edit_clicked,
     label_choices,
     qabot,
     question_session,
@@ -30,7 +31,7 @@ from cogs._common import (
     speaker_choices,
 )
 from cogs._views import card_embed, card_view, label_name, outcome, speaker_name
-from cogs.errors import answering
+from cogs.errors import answering, handle_error
 from cogs.posting import Posting
 
 if TYPE_CHECKING:
@@ -104,15 +105,16 @@ class Moderation(
             ctx = Context(interaction, question_session(interaction, q))
             try:
                 q, verb = await self._apply(ctx, action, q)
-            except Refusal:
-                # the card was stale: show what really happened, then say who handled it
+            except Refusal as refusal:
+                # the card was stale: say who handled it first, then show what really happened
+                await handle_error(interaction, refusal)
                 current = await self.questions.get_by_id(question_id)
                 if current is not None:
                     await self.posting.refresh(ctx.session, current)
-                raise
+                return
             view = card_view(q, author_blocked=action == "block")
-            await interaction.response.edit_message(
-                embed=card_embed(ctx.session, q, ctx.outcome(q, verb)), view=view
+            await edit_clicked(
+                interaction, embed=card_embed(ctx.session, q, ctx.outcome(q, verb)), view=view
             )
             await self.posting.refresh(ctx.session, q, card=False)
 

@@ -27,6 +27,7 @@ from bot.sessions import Session
 from bot.timeutil import utcnow
 from cogs._common import (
     channel_mention,
+    defer,
     only_session_here,
     reply,
     require_moderator,
@@ -163,7 +164,7 @@ class Schedule(commands.Cog):
         async with answering(interaction):
             session = session_of(interaction)
             require_moderator(interaction, session)
-            await interaction.response.defer(ephemeral=True, thinking=True)
+            await defer(interaction)
             delayed = await self.service.delay(session.id, minutes, interaction.user.id)
             # applied and committed: from here on, say what happened, whatever Discord does
             announced = await self._announce(session, delay_message(delayed, minutes))

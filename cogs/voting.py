@@ -11,9 +11,9 @@ from discord.ext import commands
 
 from bot.errors import Refusal
 from bot.questions import QuestionService
-from cogs._common import question_session
+from cogs._common import edit_clicked, question_session
 from cogs._views import vote_count_view
-from cogs.errors import answering
+from cogs.errors import answering, handle_error
 from cogs.posting import Posting
 
 
@@ -34,11 +34,12 @@ class Voting(commands.Cog):
             session = question_session(interaction, q)
             try:
                 _voted, votes = await self.questions.toggle_vote(question_id, interaction.user.id)
-            except Refusal:
-                # a stale message (its question moved on): show its real state, then refuse
+            except Refusal as refusal:
+                # a stale message (its question moved on): refuse first, then show its real state
+                await handle_error(interaction, refusal)
                 current = await self.questions.get_by_id(question_id)
                 if current is not None:
                     await self.posting.refresh(session, current, card=False)
-                raise
+                return
             # the count follows on the message itself; no extra message per click
-            await interaction.response.edit_message(view=vote_count_view(question_id, votes))
+            await edit_clicked(interaction, view=vote_count_view(question_id, votes))

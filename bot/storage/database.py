@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +31,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import aiosqlite
 
 from bot.errors import DatabaseError
+from bot.slow import on_slow_write
 
 __all__ = ["Batcher", "Database", "DatabaseError", "Statement", "preflight"]
 
@@ -41,6 +43,11 @@ R = TypeVar("R")
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 5000
+#: The writer asks for the write lock in steps this long, so that a write waiting on another
+#: program's lock can say so (`on_slow_write`) and give up after BUSY_TIMEOUT_MS in all.
+BEGIN_STEP_MS = 200
+#: A write that has waited this long for the lock calls the `on_slow_write` hooks of its writers.
+SLOW_WRITE = 1.0
 MAX_BATCH = 8192
 WAKE_SLICE = 256  # writers told of their commit per turn of the event loop
 WAL_AUTOCHECKPOINT_PAGES = 10_000
@@ -78,6 +85,7 @@ class _Job(Generic[T]):
     fn: Callable[[aiosqlite.Connection], Awaitable[T]] | None = None
     batcher: Batcher[Any, T] | None = None
     item: Any = None
+    on_slow: Callable[[], None] | None = None
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -210,6 +218,8 @@ class Database:
             else:
                 self._reader = await self._connect()
                 await self._reader.execute_fetchall("PRAGMA query_only = ON")
+            # the writer waits for the lock in steps (see _begin)
+            await self._writer.execute_fetchall(f"PRAGMA busy_timeout = {BEGIN_STEP_MS}")
         except BaseException:
             await self.close()
             raise
@@ -299,6 +309,7 @@ class Database:
         if not self._accepting:
             job.future.cancel()
             raise DatabaseError("The database is closed.")
+        job.on_slow = on_slow_write.get()
         self._queue.append(job)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="sqlite-group-commit")
@@ -331,7 +342,7 @@ class Database:
         # unit fails. A batcher's unit needs none: its one statement applies whole or not at all.
         guarded = len(units) > 1
         outcomes: list[tuple[_Job[Any], Any, BaseException | None]] = []
-        await conn.execute("BEGIN IMMEDIATE")
+        await self._begin(conn, batch)
         try:
             for unit in units:
                 if unit[0].batcher is not None:
@@ -357,6 +368,30 @@ class Database:
             if index % WAKE_SLICE == 0:
                 # the first writers hear back first, without waiting for thousands more to be told
                 await asyncio.sleep(0)
+
+    async def _begin(self, conn: aiosqlite.Connection, batch: list[_Job[Any]]) -> None:
+        """BEGIN IMMEDIATE, waiting for another program's write lock in steps: after SLOW_WRITE
+        the batch's writers hear of it; after BUSY_TIMEOUT_MS the batch fails, unchanged."""
+        started = time.perf_counter()
+        told = False
+        while True:
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            waited = time.perf_counter() - started
+            if not told and waited >= SLOW_WRITE:
+                told = True
+                for job in batch:
+                    if job.on_slow is not None and not job.future.done():
+                        job.on_slow()
+            if waited * 1000 >= BUSY_TIMEOUT_MS:
+                raise DatabaseError(
+                    f"The question log is locked by another program (waited {waited:.0f} s)."
+                )
+            await asyncio.sleep(0)  # let the writers' hooks run before the next step
 
     async def _run_one(
         self, conn: aiosqlite.Connection, job: _Job[Any], guarded: bool
