@@ -17,6 +17,7 @@ from discord.ext import commands
 
 import cogs
 from bot.program import Timeline
+from bot.screen import ScreenServer, parse_address
 from bot.sessions import Session
 from bot.storage import repository as repo
 from bot.storage.database import Database
@@ -52,6 +53,7 @@ class QABot(commands.Bot):
         rehearse: float | None = None,
         clock: Callable[[], datetime] = utcnow,
         sync_commands: bool | None = None,
+        screen: str | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -67,6 +69,8 @@ class QABot(commands.Bot):
         self.db = Database(database)
         self.scheduler: AsyncIOScheduler | None = None
         self.runs: dict[str, repo.Run] = {}
+        self.screen_address = screen
+        self.screen: ScreenServer | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -77,6 +81,8 @@ class QABot(commands.Bot):
         now = self.clock()
         for session in self.sessions.values():
             self.runs[session.id] = await self.db.write(self._run_preparer(session, now))
+        if self.screen_address is not None and self.screen is None:
+            await self._start_screen(self.screen_address)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()
         for module in sorted(m.name for m in pkgutil.iter_modules(cogs.__path__)):
@@ -112,8 +118,26 @@ class QABot(commands.Bot):
             log.info("synced %d application commands", len(synced))
             await self.db.write(lambda conn: repo.set_meta(conn, SYNC_KEY, fingerprint))
 
+    async def _start_screen(self, address: str) -> None:
+        screen = ScreenServer(
+            self.db,
+            self.sessions,
+            clock=self.clock,
+            run_of=lambda session_id: run.id if (run := self.runs.get(session_id)) else None,
+        )
+        await screen.start(*parse_address(address))
+        self.screen = screen
+
+    def notify_screen(self, session_id: str) -> None:
+        """Push the session's presenter screen again (after a committed change); no-op if off."""
+        if self.screen is not None:
+            self.screen.notify(session_id)
+
     async def close(self) -> None:
-        """Stop the scheduler, unload cogs, close the database, then disconnect."""
+        """Stop the screen and the scheduler, unload cogs, close the database, then disconnect."""
+        if self.screen is not None:
+            await self.screen.stop()
+            self.screen = None
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None

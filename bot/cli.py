@@ -18,7 +18,7 @@ from bot.runtime import tune_gc
 from bot.sessions import ConfigError, Session, load_sessions
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("run", "check", "report", "demo")
+COMMANDS = ("run", "check", "report", "demo", "screen-url")
 
 NO_TOKEN = (
     "No Discord token: set DISCORD_TOKEN in the environment or in a .env file "
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A Discord bot that runs the participant Q&A of live virtual sessions. "
         "Without a subcommand it runs the bot.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,check,report,demo}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,check,report,demo,screen-url}")
 
     run = sub.add_parser("run", help="run the bot in Discord (needs DISCORD_TOKEN)")
     _common(run)
@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="SPEED",
         help="rehearse: start the program now, SPEED times faster (60: a minute a second)",
+    )
+    run.add_argument(
+        "--screen",
+        metavar="HOST:PORT",
+        help="serve the presenter screen there (PORT alone: 127.0.0.1:PORT); off by default",
     )
     run.add_argument(
         "--sync",
@@ -109,7 +114,36 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
+    _screen_url_parser(sub)
     return parser
+
+
+def _screen_url_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    screen = sub.add_parser("screen-url", help="print the address of a session's presenter screen")
+    _database(screen)
+    screen.add_argument("--session", required=True, help="the session id")
+    screen.add_argument(
+        "--screen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8080",
+        help="the bot's --screen address, or the URL people reach it at (default: %(default)s)",
+    )
+    screen.add_argument("--overlay", action="store_true", help="the OBS overlay's address")
+    screen.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+
+
+def cmd_screen_url(args: argparse.Namespace) -> int:
+    """Print the address of a session's presenter screen (creating its key the first time)."""
+    from bot.screen.cli import ScreenUrlError, screen_url
+
+    try:
+        print(screen_url(args.database, args.session, args.screen, overlay=args.overlay))
+    except (ScreenUrlError, ValueError) as exc:
+        err.print(str(exc), markup=False)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _setup_logging(level: str) -> None:
@@ -172,7 +206,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         bot = create_bot(
-            args.config, args.database, args.rehearse, sync_commands=True if args.sync else None
+            args.config,
+            args.database,
+            args.rehearse,
+            sync_commands=True if args.sync else None,
+            screen=args.screen,
         )
     except ConfigError as exc:
         err.print(str(exc), markup=False)
@@ -260,7 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.log_level)
-    handler = {"run": cmd_run, "check": cmd_check, "report": cmd_report, "demo": cmd_demo}
+    handler = {
+        "run": cmd_run,
+        "check": cmd_check,
+        "report": cmd_report,
+        "demo": cmd_demo,
+        "screen-url": cmd_screen_url,
+    }
     return handler[args.command](args)
 
 
