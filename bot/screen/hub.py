@@ -11,11 +11,16 @@ A viewer keeps only the latest message it has not yet sent: a slow viewer skips 
 queues them. Nothing polls: a viewer's connection waits on its own wake-up (or a keep-alive
 timeout), and the only timer per session is the one that reads the state again when the program
 moves by itself (a segment ends, intake opens).
+
+The hub's tasks and timer run in a context of their own (an empty `contextvars.Context`), not in
+that of the command whose change they push: they outlive it and must not be cancelled, traced
+or awaited as part of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -212,8 +217,10 @@ class ScreenHub:
 
     def _start(self, session_id: str, channel: _Channel) -> None:
         if channel.task is None or channel.task.done():
-            channel.task = asyncio.get_running_loop().create_task(
-                self._refresh(session_id, channel), name=f"screen-refresh:{session_id}"
+            channel.task = contextvars.Context().run(
+                asyncio.get_running_loop().create_task,
+                self._refresh(session_id, channel),
+                name=f"screen-refresh:{session_id}",
             )
 
     async def _refresh(self, session_id: str, channel: _Channel) -> None:
@@ -249,4 +256,6 @@ class ScreenHub:
             channel.timer.cancel()
             channel.timer = None
         if after is not None and channel.viewers:
-            channel.timer = asyncio.get_running_loop().call_later(after, self.notify, session_id)
+            channel.timer = asyncio.get_running_loop().call_later(
+                after, self.notify, session_id, context=contextvars.Context()
+            )

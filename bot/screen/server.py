@@ -5,10 +5,15 @@ Every address has the form ``/s/<session id>/<key>/...``: the page (``/``), its 
 the state as JSON (``state.json``). Anything else, a missing key or a wrong one, is a 404 with a
 two-word body; keys are compared in constant time. Only GET and HEAD are answered. Every response
 carries a strict Content-Security-Policy, and the access log is off, so keys never reach a log.
+
+The server listens from a context of its own (an empty `contextvars.Context`): its connections
+are not part of the start-up work that opened it, nor of any command.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hmac
 import html
 import json
@@ -194,11 +199,14 @@ class ScreenServer:
                 await screen_repo.screen_key(conn, session_id, now)
 
         await self.db.write(keys)
-        runner = web.AppRunner(self.app(), handle_signals=False, access_log=None)
+        runner = web.AppRunner(
+            self.app(), handle_signals=False, access_log=None, shutdown_timeout=0.5
+        )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port, shutdown_timeout=0.5)
-            await site.start()
+            await contextvars.Context().run(
+                asyncio.get_running_loop().create_task, web.TCPSite(runner, host, port).start()
+            )
         except BaseException:
             await runner.cleanup()
             raise
