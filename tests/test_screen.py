@@ -11,7 +11,6 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,73 +22,19 @@ from bot import create_bot
 from bot.app import QABot
 from bot.cli import main as cli_main
 from bot.program import plan_posts
-from bot.questions import QuestionService
 from bot.screen import CSP, AddressError, ScreenHub, ScreenServer, Snapshot, parse_address
 from bot.screen.cli import ScreenUrlError, screen_url
 from bot.screen.state import invite_line
-from bot.sessions import Session, load_session
+from bot.sessions import Session
 from bot.storage import posts_repo, screen_repo
 from bot.storage import repository as repo
-from bot.storage.database import Database
-from bot.storage.repository import Run
 from tests.conftest import GSEF, Clock, build_world
+from tests.screen_world import MOD, SESSION, Screen, open_core, screen_fixture  # noqa: F401
 
-SESSION = "gsef2021-inclusive-society"
-MOD = (900, "mona")
 WAIT = 5.0  # seconds any single expected event may take before the test fails
 
 
-# ------------------------------------------------------------------ fixtures and helpers
-
-
-@dataclass
-class Screen:
-    db: Database
-    service: QuestionService
-    session: Session
-    run: Run
-    clock: Clock
-    path: Path
-    server: ScreenServer
-    url: str  # the session's page
-
-    async def asked(self, author: int, text: str, *, approve: bool = True, **options: Any) -> int:
-        q = await self.service.ask(self.session, self.run, author, f"user{author}", text, **options)
-        if approve:
-            await self.service.approve(self.run.id, q.number, *MOD)
-        return q.number
-
-    def notify(self) -> None:
-        self.server.notify(SESSION)
-
-    def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.path) as conn:
-            return conn.execute(sql, params).fetchall()
-
-
-async def open_core(path: Path, clock: Clock) -> tuple[Database, Session, Run]:
-    db = Database(path)
-    await db.open()
-    session = load_session(GSEF)
-    now = clock()
-
-    async def prepare(conn: Any) -> Run:
-        await repo.upsert_session(conn, session, now)
-        return await repo.real_run(conn, session.id, now)
-
-    return db, session, await db.write(prepare)
-
-
-@pytest.fixture
-async def screen(tmp_path: Path, clock: Clock) -> AsyncIterator[Screen]:
-    path = tmp_path / "screen.sqlite3"
-    db, session, run = await open_core(path, clock)
-    server = ScreenServer(db, {session.id: session}, clock=clock, run_of=lambda _: run.id)
-    await server.start("127.0.0.1", 0)
-    url = await server.url_for(session.id)
-    yield Screen(db, QuestionService(db, clock), session, run, clock, path, server, url)
-    await server.stop()
-    await db.close()
+# ------------------------------------------------------------------ helpers
 
 
 @pytest.fixture
