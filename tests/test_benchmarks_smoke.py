@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench_moderation.py": "/qa queue",
     "bench_report.py": "html ",
     "bench_schedule.py": "posts sent:",
+    "bench_screen.py": "memory per connected viewer:",
 }
 
 
