@@ -130,6 +130,9 @@ def _screen_url_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     screen.add_argument("--overlay", action="store_true", help="the OBS overlay's address")
     screen.add_argument(
+        "--new-key", action="store_true", help="replace the key: the old address stops working"
+    )
+    screen.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
 
@@ -139,7 +142,10 @@ def cmd_screen_url(args: argparse.Namespace) -> int:
     from bot.screen.cli import ScreenUrlError, screen_url
 
     try:
-        print(screen_url(args.database, args.session, args.screen, overlay=args.overlay))
+        url = screen_url(
+            args.database, args.session, args.screen, overlay=args.overlay, new_key=args.new_key
+        )
+        print(url)
     except (ScreenUrlError, ValueError) as exc:
         err.print(str(exc), markup=False)
         return EXIT_USAGE
@@ -202,6 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dotenv import load_dotenv
 
     from bot import create_bot
+    from bot.screen import AddressError
     from bot.storage.database import DatabaseError, preflight
 
     try:
@@ -233,7 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     tune_gc()
     try:
         bot.run(token, log_handler=None)
-    except DatabaseError as exc:
+    except (DatabaseError, AddressError) as exc:
         err.print(str(exc), markup=False)
         return EXIT_USAGE
     except Exception as exc:  # a login failure must read as a sentence, not a traceback

@@ -143,6 +143,13 @@ async def test_key_is_long_random_kept_in_the_log_and_survives_a_restart(
     assert other != key
 
 
+async def test_a_busy_port_is_refused_with_a_sentence(screen: Screen, clock: Clock) -> None:
+    second = ScreenServer(screen.db, {SESSION: screen.session}, clock=clock)
+    with pytest.raises(AddressError, match=r"Cannot serve the screen on 127\.0\.0\.1:\d+: "):
+        await second.start("127.0.0.1", screen.server.port or 0)
+    assert not second.running
+
+
 # ------------------------------------------------------------------ 404s and headers
 
 
@@ -221,6 +228,17 @@ async def test_the_page_carries_no_inline_code_and_escapes_the_state(
     assert " style=" not in page and " on" + "load=" not in page
     data = page.split('id="screen-state">', 1)[1].split("</script>", 1)[0]
     assert json.loads(data)["question"]["text"].startswith("</script><script>alert(1)")
+
+
+async def test_a_replaced_key_shuts_the_old_address_at_once(
+    screen: Screen, http: aiohttp.ClientSession, clock: Clock
+) -> None:
+    new = await screen.db.write(lambda c: screen_repo.replace_screen_key(c, SESSION, clock()))
+    async with http.get(screen.url) as response:
+        assert response.status == 404
+    async with http.get(screen.server.url + f"/s/{SESSION}/{new}/") as response:
+        assert response.status == 200
+    assert await screen.server.url_for(SESSION) == screen.server.url + f"/s/{SESSION}/{new}/"
 
 
 # ------------------------------------------------------------------ what the screen shows
@@ -493,6 +511,10 @@ def test_screen_url_prints_the_address_and_refuses_politely(
          "--screen", "0.0.0.0:9000"]
     ) == 0  # fmt: skip
     assert capsys.readouterr().out.strip().endswith(f"/{key}/?overlay=1")
+
+    assert cli_main(["screen-url", "--database", str(path), "--session", SESSION, "--new-key"]) == 0
+    fresh = capsys.readouterr().out.strip()
+    assert key not in fresh and fresh == screen_url(path, SESSION, ":8080")
 
     assert cli_main(["screen-url", "--database", str(path), "--session", "nope"]) == 2
     assert "No session 'nope'" in capsys.readouterr().err

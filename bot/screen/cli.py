@@ -51,12 +51,13 @@ def _read(path: Path, session_id: str) -> tuple[bool, list[str], str | None]:
         conn.close()
 
 
-async def _create_key(path: Path, session_id: str) -> str:
+async def _write_key(path: Path, session_id: str, *, replace: bool) -> str:
     db = Database(path)
     try:
         await db.open()
         now = utcnow()
-        return await db.write(lambda conn: screen_repo.screen_key(conn, session_id, now))
+        change = screen_repo.replace_screen_key if replace else screen_repo.screen_key
+        return await db.write(lambda conn: change(conn, session_id, now))
     except DatabaseError as exc:
         raise ScreenUrlError(str(exc)) from None
     finally:
@@ -64,11 +65,18 @@ async def _create_key(path: Path, session_id: str) -> str:
 
 
 def screen_url(
-    database: Path | str, session_id: str, base: str = DEFAULT_SCREEN, *, overlay: bool = False
+    database: Path | str,
+    session_id: str,
+    base: str = DEFAULT_SCREEN,
+    *,
+    overlay: bool = False,
+    new_key: bool = False,
 ) -> str:
     """Return the address of a session's screen; `base` is the bot's --screen value or a URL.
 
-    Raises ScreenUrlError (no database, unknown session) and AddressError (bad `base`).
+    `new_key` replaces the session's key first: the old address stops working at once (pages
+    open on it are refused when they reconnect). Raises ScreenUrlError (no database, unknown
+    session) and AddressError (bad `base`). Not for use inside a running event loop.
     """
     root = base_of(base)
     path = Path(database)
@@ -78,6 +86,6 @@ def screen_url(
     if not known:
         listed = ", ".join(ids) or "none yet: start the bot once with its session files"
         raise ScreenUrlError(f"No session {session_id!r} in {path} (sessions: {listed}).")
-    if key is None:
-        key = asyncio.run(_create_key(path, session_id))
+    if key is None or new_key:
+        key = asyncio.run(_write_key(path, session_id, replace=new_key))
     return root + session_path(session_id, key) + ("?overlay=1" if overlay else "")

@@ -207,6 +207,10 @@ class ScreenServer:
             await contextvars.Context().run(
                 asyncio.get_running_loop().create_task, web.TCPSite(runner, host, port).start()
             )
+        except OSError as exc:
+            await runner.cleanup()
+            reason = exc.strerror or str(exc)
+            raise AddressError(f"Cannot serve the screen on {host}:{port}: {reason}.") from None
         except BaseException:
             await runner.cleanup()
             raise
