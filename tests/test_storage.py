@@ -77,7 +77,7 @@ async def test_upgrades_a_first_schema_database_keeping_its_log(tmp_path: Path) 
     finally:
         await db.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
         assert conn.execute("SELECT id, text FROM questions ORDER BY id").fetchall() == [
             (1, "old"),
             (2, "new"),
@@ -133,11 +133,13 @@ async def test_rebuilding_questions_keeps_rows_references_and_rules(tmp_path: Pa
     finally:
         await db.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
         assert conn.execute("SELECT * FROM questions WHERE id < 4 ORDER BY id").fetchall() == (
             before_rows
         )
-        assert schema_objects(conn) == before_objects
+        after = schema_objects(conn)  # later migrations may add tables, but nothing to these
+        assert before_objects <= after
+        assert not {o for o in after - before_objects if o[2] in {t for _, _, t in before_objects}}
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("SELECT * FROM question_counts ORDER BY 1, 2").fetchall() == [
             (1, "approved", 1),
