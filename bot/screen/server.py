@@ -242,7 +242,10 @@ class ScreenServer:
         self.hub.notify_all()
 
     async def key(self, session_id: str) -> str:
-        """The session's key, created if it has none yet."""
+        """The session's key, created if it has none yet (only then is anything written)."""
+        key = await self.db.read(lambda conn: screen_repo.get_screen_key(conn, session_id))
+        if key is not None:
+            return key
         now = self.clock()
         return await self.db.write(lambda conn: screen_repo.screen_key(conn, session_id, now))
 
