@@ -21,11 +21,14 @@ def create_bot(
     *,
     clock: Callable[[], datetime] | None = None,
     sync_commands: bool | None = None,
+    screen: str | None = None,
 ) -> QABot:
     """Build the bot, unstarted: session files are validated now, the database in setup_hook.
 
     `rehearse=None` plays the program at its real times; a number plays it that many times
-    faster, starting when the bot is ready. Raises `bot.sessions.ConfigError` on invalid files.
+    faster, starting when the bot is ready. `screen="HOST:PORT"` (or ":PORT", "PORT": host
+    127.0.0.1; port 0: any free one) serves the presenter screen there; None keeps it off.
+    Raises `bot.sessions.ConfigError` on invalid files, ValueError on a bad speed or address.
     """
     from bot.app import QABot
     from bot.sessions import load_sessions
@@ -33,6 +36,10 @@ def create_bot(
 
     if rehearse is not None and rehearse <= 0:
         raise ValueError("rehearse must be a positive speed")
+    if screen is not None:
+        from bot.screen import parse_address
+
+        parse_address(screen)  # a bad address is refused now, before anything starts
     sessions = load_sessions(Path(config))
     return QABot(
         sessions=sessions,
@@ -40,4 +47,5 @@ def create_bot(
         rehearse=rehearse,
         clock=clock or utcnow,
         sync_commands=sync_commands,
+        screen=screen,
     )

@@ -26,6 +26,7 @@ from bot.reports import Reports
 from bot.routing import describe_pin
 from bot.runs import Runs
 from bot.schedule import ScheduleService
+from bot.screen import ScreenServer, parse_address
 from bot.sessions import Session
 from bot.storage import repository as repo
 from bot.storage.database import Database
@@ -82,6 +83,7 @@ class QABot(commands.Bot):
         rehearse: float | None = None,
         clock: Callable[[], datetime] = utcnow,
         sync_commands: bool | None = None,
+        screen: str | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -103,6 +105,8 @@ class QABot(commands.Bot):
         self.reports = Reports(self.db)
         self.servers_known = asyncio.Event()  # set once every session's server is settled
         self._told: set[str] = set()
+        self.screen_address = screen
+        self.screen: ScreenServer | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -111,6 +115,8 @@ class QABot(commands.Bot):
         if not self.db.is_open:
             await self.db.open()
         await self.runs.start(self.clock(), self.rehearse)
+        if self.screen_address is not None and self.screen is None:
+            await self._start_screen(self.screen_address)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()
         await self._add_cogs()
@@ -148,13 +154,32 @@ class QABot(commands.Bot):
             log.info("synced %d application commands", len(synced))
             await self.db.write(lambda conn: repo.set_meta(conn, SYNC_KEY, fingerprint))
 
+    async def _start_screen(self, address: str) -> None:
+        screen = ScreenServer(
+            self.db,
+            self.sessions,
+            clock=self.clock,
+            run_of=lambda session_id: run.id if (run := self.runs.get(session_id)) else None,
+        )
+        await screen.start(*parse_address(address))
+        self.screen = screen
+
+    def notify_screen(self, session_id: str) -> None:
+        """Push the session's presenter screen again (after a committed change); no-op if off."""
+        if self.screen is not None:
+            self.screen.notify(session_id)
+
     async def close(self) -> None:
-        """Remove the cogs, stop the scheduler, close the database, then disconnect."""
+        """Remove the cogs, stop the screen and the scheduler, close the database, then
+        disconnect."""
         for name in list(self.cogs):
             try:
                 await self.remove_cog(name)
             except Exception:
                 log.exception("removing the cog %s failed", name)
+        if self.screen is not None:
+            await self.screen.stop()
+            self.screen = None
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None

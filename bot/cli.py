@@ -19,7 +19,7 @@ from bot.runtime import tune_gc
 from bot.sessions import ConfigError, Session, load_sessions
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("run", "check", "report", "demo", "backup", "forget")
+COMMANDS = ("run", "check", "report", "demo", "backup", "forget", "screen-url")
 
 NO_TOKEN = (
     "No Discord token: set DISCORD_TOKEN in the environment or in a .env file "
@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="rehearse: start the program now, SPEED times faster (60: a minute a second)",
     )
     run.add_argument(
+        "--screen",
+        metavar="HOST:PORT",
+        help="serve the presenter screen there (PORT alone: 127.0.0.1:PORT); off by default",
+    )
+    run.add_argument(
         "--sync",
         action="store_true",
         help="sync slash commands with Discord now (otherwise only when they changed)",
@@ -119,7 +124,42 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     add_commands(sub)
+    _screen_url_parser(sub)
     return parser
+
+
+def _screen_url_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    screen = sub.add_parser("screen-url", help="print the address of a session's presenter screen")
+    _database(screen)
+    screen.add_argument("--session", required=True, help="the session id")
+    screen.add_argument(
+        "--screen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8080",
+        help="the bot's --screen address, or the URL people reach it at (default: %(default)s)",
+    )
+    screen.add_argument("--overlay", action="store_true", help="the OBS overlay's address")
+    screen.add_argument(
+        "--new-key", action="store_true", help="replace the key: the old address stops working"
+    )
+    screen.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+
+
+def cmd_screen_url(args: argparse.Namespace) -> int:
+    """Print the address of a session's presenter screen (creating its key the first time)."""
+    from bot.screen.cli import ScreenUrlError, screen_url
+
+    try:
+        url = screen_url(
+            args.database, args.session, args.screen, overlay=args.overlay, new_key=args.new_key
+        )
+        print(url)
+    except (ScreenUrlError, ValueError) as exc:
+        err.print(str(exc), markup=False)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _setup_logging(level: str) -> None:
@@ -190,11 +230,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dotenv import load_dotenv
 
     from bot import create_bot
+    from bot.screen import AddressError
     from bot.storage.database import DatabaseError, preflight
 
     try:
         bot = create_bot(
-            args.config, args.database, args.rehearse, sync_commands=True if args.sync else None
+            args.config,
+            args.database,
+            args.rehearse,
+            sync_commands=True if args.sync else None,
+            screen=args.screen,
         )
     except ConfigError as exc:
         err.print(str(exc), markup=False)
@@ -217,7 +262,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     tune_gc()
     try:
         bot.run(token, log_handler=None)
-    except DatabaseError as exc:
+    except (DatabaseError, AddressError) as exc:
         err.print(str(exc), markup=False)
         return EXIT_USAGE
     except Exception as exc:  # a login failure must read as a sentence, not a traceback
@@ -288,7 +333,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.log_level)
-    handler = {"run": cmd_run, "check": cmd_check, "report": cmd_report, "demo": cmd_demo}
+    handler = {
+        "run": cmd_run,
+        "check": cmd_check,
+        "report": cmd_report,
+        "demo": cmd_demo,
+        "screen-url": cmd_screen_url,
+    }
     return (getattr(args, "handler", None) or handler[args.command])(args)
 
 

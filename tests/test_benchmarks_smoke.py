@@ -23,6 +23,7 @@ BENCHMARKS = {
     "bench_report.py": "html ",
     "bench_schedule.py": "posts sent:",
     "bench_similarity.py": "hint + update per /ask",
+    "bench_screen.py": "memory per connected viewer:",
 }
 
 

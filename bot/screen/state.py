@@ -1,0 +1,235 @@
+"""What the presenter screen shows, read from the log alone: plain values, ready for JSON.
+
+One `load_state` call reads a run's live question, the top of its queue, its program posts and
+its delay, and places the program in real time with `bot.program` (the same Timeline and agenda
+the schedule uses, so the countdown follows `/schedule delay`). An anonymous asker is shown as
+"Anonymous": their name is not even read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.program import AgendaRow, Timeline, agenda
+from bot.sessions import Session
+from bot.storage import posts_repo
+from bot.storage import questions_repo as qrepo
+from bot.storage import repository as repo
+from bot.storage.posts_repo import PostRecord
+from bot.storage.questions_repo import Question
+from bot.timeutil import to_iso
+
+ANONYMOUS = "Anonymous"
+QUEUE_SIZE = 5
+#: Queue entries are cut to this many characters (the question on screen never is).
+QUEUE_TEXT = 160
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenQuestion:
+    """The question on screen, or one waiting in the queue."""
+
+    number: int
+    text: str
+    votes: int
+    speaker: str | None
+    asker: str
+    label: str | None = None
+    co_askers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenSegment:
+    """A segment of the program in real time: the one running now, or the next one."""
+
+    id: str
+    title: str
+    kind: str
+    speaker: str | None
+    starts_at: str  # ISO 8601, UTC
+    ends_at: str
+    local_start: str  # "19:10", the session's own wall clock
+    local_end: str
+    #: seconds from `ScreenState.now` to the segment's end (now running) or start (next one)
+    seconds_left: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenIntake:
+    """Whether questions are accepted now, and the line that invites them."""
+
+    open: bool
+    invite: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenState:
+    """Everything the page shows for one session at one instant."""
+
+    session_id: str
+    title: str
+    rehearsal: bool
+    now: str  # the bot's clock, ISO 8601 UTC: the page counts down from here
+    question: ScreenQuestion | None
+    queue: list[ScreenQuestion]
+    waiting: int  # approved questions in the queue, all of them
+    segment: ScreenSegment | None
+    next_segment: ScreenSegment | None
+    delay_minutes: int
+    intake: ScreenIntake
+    #: the next instant the screen changes by itself (a segment starts or ends, intake opens or
+    #: closes); not sent to the page
+    next_change: datetime | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as the page receives it."""
+        data = asdict(self)
+        data.pop("next_change")
+        return data
+
+
+def speaker_name(session: Session, speaker_id: str | None) -> str | None:
+    """Return how a speaker is named on screen ("Ms. Joyce N. Mundara"), or None."""
+    speaker = session.speaker(speaker_id)
+    if speaker is None:
+        return None
+    return " ".join(part for part in (speaker.honorific, speaker.name) if part)
+
+
+def asker_name(q: Question) -> str:
+    """The asker as the screen names them: their display name, or "Anonymous"."""
+    if q.anonymous or not q.author_name:
+        return ANONYMOUS
+    return q.author_name
+
+
+def invite_line(session: Session) -> str:
+    """The line inviting questions: "/ask in #questions" (the channel from the session file)."""
+    channel = session.spec.discord.questions_channel
+    if isinstance(channel, str) and not channel.isdigit():
+        return f"/ask in #{channel.lstrip('#')}"
+    return "/ask in the questions channel"
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _question(session: Session, q: Question, *, limit: int | None = None) -> ScreenQuestion:
+    label = session.label(q.label_id)
+    return ScreenQuestion(
+        number=q.number,
+        text=q.text if limit is None else _cut(q.text, limit),
+        votes=q.votes,
+        speaker=speaker_name(session, q.speaker_id),
+        asker=asker_name(q),
+        label=label.name if label is not None else None,
+        co_askers=q.co_askers,
+    )
+
+
+def started_segments(records: Mapping[str, PostRecord]) -> dict[str, datetime]:
+    """Return the recorded time of each segment post that is done (its segment has started)."""
+    return {key: r.due_at for key, r in records.items() if key.startswith("segment:")}
+
+
+def _segment(session: Session, row: AgendaRow, until: datetime, now: datetime) -> ScreenSegment:
+    zone = session.zone
+    return ScreenSegment(
+        id=row.slot.id,
+        title=row.slot.segment.title,
+        kind=row.slot.segment.kind,
+        speaker=speaker_name(session, row.slot.segment.speaker),
+        starts_at=to_iso(row.start),
+        ends_at=to_iso(row.end),
+        local_start=f"{row.start.astimezone(zone):%H:%M}",
+        local_end=f"{row.end.astimezone(zone):%H:%M}",
+        seconds_left=round(max(0.0, (until - now).total_seconds()), 3),
+    )
+
+
+def program_now(
+    timeline: Timeline, records: Mapping[str, PostRecord], now: datetime
+) -> tuple[ScreenSegment | None, ScreenSegment | None, datetime | None]:
+    """Return (the segment running at `now`, the next one, the next instant either changes).
+
+    Segments follow the run's delay as the schedule places them: a started segment keeps its
+    recorded start, the others move with the delay, and the running one ends when the next
+    starts.
+    """
+    session = timeline.session
+    rows = agenda(timeline, started_segments(records), now)
+    current = next((r for r in rows if r.live), None)
+    upcoming = next((r for r in rows if r.start > now), None)
+    moments = [m for r in rows for m in (r.start, r.end) if m > now]
+    for moment in (timeline.intake_opens_at(), timeline.intake_closes_at()):
+        if moment is not None and moment > now:
+            moments.append(moment)
+    return (
+        _segment(session, current, current.end, now) if current is not None else None,
+        _segment(session, upcoming, upcoming.start, now) if upcoming is not None else None,
+        min(moments) if moments else None,
+    )
+
+
+async def load_state(
+    conn: aiosqlite.Connection,
+    session: Session,
+    run_id: int,
+    now: datetime,
+    queue_size: int = QUEUE_SIZE,
+) -> ScreenState:
+    """Read what the screen of `session` shows at `now` for its run `run_id` (on a reader)."""
+    run = await repo.get_run(conn, run_id)
+    if run is None:
+        raise LookupError(f"there is no run {run_id}")
+    live = await qrepo.live_questions(conn, run_id)
+    queue = await qrepo.ranked(conn, run_id, queue_size) if queue_size > 0 else []
+    counts = await repo.state_counts(conn, run_id)
+    records = await posts_repo.posts_of_run(conn, run_id)
+    timeline = Timeline(session, run)
+    segment, upcoming, next_change = program_now(timeline, records, now)
+    return ScreenState(
+        session_id=session.id,
+        title=session.title,
+        rehearsal=run.is_rehearsal,
+        now=to_iso(now),
+        question=_question(session, live[-1]) if live else None,
+        queue=[_question(session, q, limit=QUEUE_TEXT) for q in queue],
+        waiting=counts.get("approved", 0),
+        segment=segment,
+        next_segment=upcoming,
+        delay_minutes=round(run.delay_seconds / 60),
+        intake=ScreenIntake(open=timeline.intake_open(now), invite=invite_line(session)),
+        next_change=next_change,
+    )
+
+
+def refresh_delay(state: ScreenState, now: datetime, floor: float = 1.0) -> float | None:
+    """Seconds until the screen should be read again by itself (at least `floor`), or None."""
+    if state.next_change is None:
+        return None
+    return max(floor, (state.next_change - now).total_seconds() + 0.05)
+
+
+__all__ = [
+    "ANONYMOUS",
+    "QUEUE_SIZE",
+    "ScreenIntake",
+    "ScreenQuestion",
+    "ScreenSegment",
+    "ScreenState",
+    "asker_name",
+    "invite_line",
+    "load_state",
+    "program_now",
+    "refresh_delay",
+    "speaker_name",
+    "started_segments",
+]
