@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -21,13 +21,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from bot.program import Timeline
-from bot.questions import QuestionService
+from bot.questions import Question, QuestionService
 from bot.reports import Reports
 from bot.routing import describe_pin
 from bot.runs import Runs
 from bot.schedule import ScheduleService
 from bot.screen import ScreenServer, parse_address
 from bot.sessions import Session
+from bot.similar import SimilarQuestions
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import utcnow
@@ -38,6 +39,7 @@ from cogs.exports import Exports
 from cogs.moderation import Moderation
 from cogs.posting import Posting
 from cogs.schedule import Schedule
+from cogs.themes import Themes
 from cogs.voting import Voting
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,9 @@ class QABot(commands.Bot):
         self.questions = QuestionService(self.db, clock)
         self.schedule = ScheduleService(self.db, clock, self.runs)
         self.reports = Reports(self.db)
+        self.similar = SimilarQuestions(self.db, self.runs)
+        self.questions.listeners.append(self._question_changed)
+        self.schedule.listeners.append(self.notify_screen)
         self.servers_known = asyncio.Event()  # set once every session's server is settled
         self._told: set[str] = set()
         self.screen_address = screen
@@ -115,6 +120,7 @@ class QABot(commands.Bot):
         if not self.db.is_open:
             await self.db.open()
         await self.runs.start(self.clock(), self.rehearse)
+        await self.similar.start()
         if self.screen_address is not None and self.screen is None:
             await self._start_screen(self.screen_address)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -126,15 +132,16 @@ class QABot(commands.Bot):
         """Add every cog, each given the services it uses (posting first: others post)."""
         if self.cogs:
             return  # setup_hook ran before on this bot object (a restart re-attaching it)
-        posting = Posting(self, self.questions)
+        posting = Posting(self, self.questions, self.similar)
         moderation = Moderation(self, self.questions, self.schedule, posting)
         for cog in (
             Errors(self),
             posting,
-            Asking(self, self.runs, self.questions, posting),
+            Asking(self, self.runs, self.questions, posting, self.similar),
             Voting(self, self.questions, posting),
             moderation,
             Exports(self, self.reports, self.runs, moderation.group),
+            Themes(self, self.questions, self.similar, posting, moderation.group),
             Schedule(self, self.schedule),
         ):
             await self.add_cog(cog)
@@ -163,6 +170,12 @@ class QABot(commands.Bot):
         )
         await screen.start(*parse_address(address))
         self.screen = screen
+
+    def _question_changed(self, run_id: int, questions: Sequence[Question]) -> None:
+        """After every committed change: the similarity index and the screen follow."""
+        self.similar.changed(run_id, questions)
+        if self.screen is not None:
+            self.screen.notify_run(run_id)
 
     def notify_screen(self, session_id: str) -> None:
         """Push the session's presenter screen again (after a committed change); no-op if off."""

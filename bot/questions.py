@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,6 +213,7 @@ def _intake_refusal(item: IntakeRequest, person: _AuthorState, blocked: bool) ->
 
 
 Actor = tuple[int | None, str | None]
+Listener = Callable[[int, Sequence[Question]], None]
 
 
 @dataclass
@@ -222,9 +223,19 @@ class QuestionService:
     db: Database
     clock: Callable[[], datetime]
     intake: IntakeBatcher = field(default_factory=IntakeBatcher)
+    #: Told after every committed change, with the run and the questions as they are now (none
+    #: for a vote): the presenter screen and the similarity index follow the log this way.
+    listeners: list[Listener] = field(default_factory=list)
     _windows: dict[tuple[str, Run], tuple[bool, datetime | None, datetime | None]] = field(
         default_factory=dict, repr=False
     )
+
+    def _changed(self, run_id: int, *questions: Question) -> None:
+        for listener in self.listeners:
+            try:
+                listener(run_id, questions)
+            except Exception:
+                log.exception("a listener of question changes failed")
 
     # ------------------------------------------------------------------ intake
 
@@ -282,7 +293,7 @@ class QuestionService:
             log.debug("run %d: question #%d stored (%s, %s)", run.id, number, who, source)
         # built here, after the commit, by each asker's own task: a burst's first askers are
         # not kept waiting while thousands of these are made
-        return Question(
+        q = Question(
             id=question_id,
             run_id=run.id,
             number=number,
@@ -299,6 +310,9 @@ class QuestionService:
             source=source,
             source_message_id=source_message_id,
         )
+        if self.listeners:
+            self._changed(run.id, q)
+        return q
 
     def _intake_open(self, session: Session, run: Run, now: datetime) -> bool:
         """Timeline.intake_open(now), with the run's window worked out once per run version."""
@@ -378,7 +392,9 @@ class QuestionService:
                 raise Refusal(f"#{number} changed just now; check /myquestions and try again.")
             return await _reload(conn, q.id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def toggle_vote(self, question_id: int, voter_id: int) -> tuple[bool, int]:
         """Add or remove a person's vote on an approved (or live) question: (voted, votes)."""
@@ -392,9 +408,51 @@ class QuestionService:
                 raise Refusal(f"#{q.number} is {_past(q.state)}; voting on it has ended.")
             if q.author_id == voter_id:
                 raise Refusal("You cannot vote for your own question.")
+            runs.append(q.run_id)
             return await qrepo.toggle_vote(conn, question_id, voter_id, now)
 
-        return await self.db.write(change)
+        runs: list[int] = []
+        voted = await self.db.write(change)
+        self._changed(runs[-1])
+        return voted
+
+    async def vote_instead(
+        self, question_id: int, instead_id: int, user_id: int
+    ) -> tuple[Question, Question]:
+        """An asker takes back their new question and votes for a similar open one instead, in
+        one transaction: (their question, withdrawn; the one they vote for)."""
+        now = self.clock()
+
+        async def change(conn: aiosqlite.Connection) -> tuple[Question, Question]:
+            q = await qrepo.get_question(conn, question_id)
+            kept = await qrepo.get_question(conn, instead_id)
+            if q is None or q.author_id != user_id or kept is None or kept.run_id != q.run_id:
+                raise Refusal("This button is not for you; /myquestions lists your questions.")
+            if kept.state not in VOTABLE:
+                raise Refusal(
+                    f"#{kept.number} is {_past(kept.state)}, so it takes no more votes; your "
+                    f"question #{q.number} stays as it is."
+                )
+            if kept.author_id == user_id:
+                raise Refusal(f"#{kept.number} is your own question; #{q.number} stays as it is.")
+            if q.state not in WAITING:
+                raise Refusal(
+                    f"#{q.number} is already {_past(q.state)}, so it can no longer be withdrawn."
+                )
+            actor: Actor = (None, None) if q.anonymous else (user_id, q.author_name)
+            detail: dict[str, Any] = {"instead": kept.number}
+            if q.anonymous:
+                detail["actor"] = "asker"
+            await qrepo.transition(
+                conn, q.id, q.state, State.WITHDRAWN, now, "withdrawn", *actor, detail=detail
+            )
+            if not await qrepo.has_vote(conn, kept.id, user_id):
+                await qrepo.toggle_vote(conn, kept.id, user_id, now)
+            return await _reload(conn, q.id), await _reload(conn, kept.id)
+
+        mine, kept = await self.db.write(change)
+        self._changed(mine.run_id, mine, kept)
+        return mine, kept
 
     # -------------------------------------------------------------- moderators
 
@@ -422,7 +480,9 @@ class QuestionService:
                 raise await _conflict(conn, q, to_state)
             return await _reload(conn, q.id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def approve(
         self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
@@ -512,7 +572,9 @@ class QuestionService:
             )
             return await _reload(conn, q.id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def label(
         self,
@@ -545,7 +607,9 @@ class QuestionService:
             )
             return await _reload(conn, q.id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def merge(
         self, run_id: int, number: int, into: int, actor_id: int | None, actor_name: str | None
@@ -606,7 +670,9 @@ class QuestionService:
             )
             return await _reload(conn, dup.id), await _reload(conn, kept.id)
 
-        return await self.db.write(change)
+        first, second = await self.db.write(change)
+        self._changed(first.run_id, *(q for q in (first, second) if q is not None))
+        return first, second
 
     async def next_question(
         self,
@@ -630,7 +696,9 @@ class QuestionService:
                 )
             return await _go_live(conn, top[0], now, (actor_id, actor_name))
 
-        return await self.db.write(change)
+        first, second = await self.db.write(change)
+        self._changed(first.run_id, *(q for q in (first, second) if q is not None))
+        return first, second
 
     async def pick(
         self, run_id: int, number: int, actor_id: int | None, actor_name: str | None
@@ -644,7 +712,9 @@ class QuestionService:
                 raise await _conflict(conn, q, State.LIVE)
             return await _go_live(conn, q, now, (actor_id, actor_name))
 
-        return await self.db.write(change)
+        first, second = await self.db.write(change)
+        self._changed(first.run_id, *(q for q in (first, second) if q is not None))
+        return first, second
 
     async def answered(self, run_id: int, actor_id: int | None, actor_name: str | None) -> Question:
         """Mark the live question as answered."""
@@ -660,7 +730,9 @@ class QuestionService:
                 )
             return await _reload(conn, live[-1].id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def block(
         self,
@@ -720,7 +792,9 @@ class QuestionService:
             )
             return await _reload(conn, q.id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def unblock_author(
         self, question_id: int, session_id: str, actor_id: int | None, actor_name: str | None
@@ -740,7 +814,9 @@ class QuestionService:
             )
             return await _reload(conn, q.id)
 
-        return await self.db.write(change)
+        q = await self.db.write(change)
+        self._changed(q.run_id, q)
+        return q
 
     async def unblock(
         self, session_id: str, run_id: int, user_id: int, actor_id: int | None

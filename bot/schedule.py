@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -133,6 +133,15 @@ class ScheduleService:
         self.runs = runs
         self.port: SchedulePort | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        #: Told (with the session id) after the program moved on, a delay, or intake by hand.
+        self.listeners: list[Callable[[str], None]] = []
+
+    def _changed(self, session_id: str) -> None:
+        for listener in self.listeners:
+            try:
+                listener(session_id)
+            except Exception:
+                log.exception("a listener of program changes failed")
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
@@ -191,6 +200,8 @@ class ScheduleService:
                 await self._send(timeline, decision, records)
             done.add(decision.post.key)
         await self._end_if_done(session_id, timeline, done)
+        if done != set(records):
+            self._changed(session_id)
 
     async def _end_if_done(
         self, session_id: str, timeline: Timeline, done: Collection[str]
@@ -308,6 +319,7 @@ class ScheduleService:
             await self.runs.reload(session_id)
             await self.plan(session_id)
         log.info("%s: delay %+d min (total %+d s)", session_id, minutes, total)
+        self._changed(session_id)
         return Delayed(moving, total, self.runs.timeline(session_id))
 
     async def set_intake(self, session_id: str, value: str | None, actor_id: int | None) -> None:
@@ -317,6 +329,7 @@ class ScheduleService:
             lambda conn: repo.set_intake_override(conn, run_id, value, actor_id, now)
         )
         await self.runs.reload(session_id)
+        self._changed(session_id)
 
     # ------------------------------------------------------------------- reads
 

@@ -270,20 +270,24 @@ async def reply(
     content: str,
     *,
     embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
     ephemeral: bool = True,
 ) -> None:
     """Answer (ephemerally by default), whether or not the interaction was already acknowledged."""
     await acknowledged(interaction)
-    embeds = [embed] if embed is not None else []
+    kwargs: dict[str, Any] = {"embeds": [embed] if embed is not None else []}
+    if view is not None:
+        kwargs["view"] = view
     if interaction.response.is_done():
-        await interaction.followup.send(content, embeds=embeds, ephemeral=ephemeral)
+        await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
     else:
-        await interaction.response.send_message(content, embeds=embeds, ephemeral=ephemeral)
+        await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
 
 
 async def edit_clicked(
     interaction: discord.Interaction,
     *,
+    content: str | None = None,
     embed: discord.Embed | None = None,
     view: discord.ui.View | None = None,
 ) -> None:
@@ -293,6 +297,8 @@ async def edit_clicked(
     kwargs: dict[str, Any] = {"view": view}
     if embed is not None:
         kwargs["embed"] = embed
+    if content is not None:
+        kwargs["content"] = content
     if interaction.response.is_done():
         await interaction.edit_original_response(**kwargs)
     else:

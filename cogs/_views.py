@@ -17,6 +17,7 @@ import discord
 from bot.delivery import DIGEST_TEXT, short
 from bot.questions import Question
 from bot.sessions import Session
+from bot.similarity_text import duplicate_note, merge_label, vote_instead_label
 from bot.states import VOTABLE, State, wording
 from cogs._common import shown
 
@@ -74,8 +75,14 @@ def outcome(q: Question, actor_name: str, verb: str | None = None) -> str:
 # ---------------------------------------------------------------------- embeds
 
 
-def card_embed(session: Session, q: Question, outcome: str | None = None) -> discord.Embed:
-    """The moderators' card: number, text, speaker, label, asker, state."""
+def card_embed(
+    session: Session,
+    q: Question,
+    outcome: str | None = None,
+    duplicate: Question | None = None,
+) -> discord.Embed:
+    """The moderators' card: number, text, speaker, label, asker, state, and the open question
+    it may duplicate (while it is still in review or in the queue)."""
     embed = discord.Embed(
         title=f"Question #{q.number}",
         description=body(q.text),
@@ -86,6 +93,9 @@ def card_embed(session: Session, q: Question, outcome: str | None = None) -> dis
     embed.add_field(name="Asked by", value=asker(q))
     if extra := also_asked(q):
         embed.add_field(name="Duplicates", value=extra, inline=False)
+    if duplicate is not None and q.state in CARD_ACTIONS:
+        note = duplicate_note(duplicate.number, duplicate.text, shown)
+        embed.add_field(name="Possible duplicate", value=note, inline=False)
     embed.add_field(name="State", value=outcome or wording(q.state).card, inline=False)
     embed.set_footer(text="Chat message" if q.source == "chat" else "/ask")
     return embed
@@ -160,8 +170,11 @@ CARD_ACTIONS = {
 UNBLOCK = (("unblock", "Unblock author", discord.ButtonStyle.secondary),)
 
 
-def card_view(q: Question, *, author_blocked: bool = False) -> discord.ui.View | None:
-    """The buttons a card shows in the question's state (none once it is settled).
+def card_view(
+    q: Question, *, author_blocked: bool = False, duplicate: Question | None = None
+) -> discord.ui.View | None:
+    """The buttons a card shows in the question's state (none once it is settled), and
+    "Merge into #N" when it may duplicate an open question.
 
     Right after "Block author", the card offers "Unblock author": the only way to undo a block
     of an anonymous asker, whom moderators cannot name in /qa unblock.
@@ -172,6 +185,18 @@ def card_view(q: Question, *, author_blocked: bool = False) -> discord.ui.View |
     view = discord.ui.View(timeout=None)
     for action, label, style in actions:
         view.add_item(ModerationButton(action, q.id, label, style))
+    if duplicate is not None and not author_blocked:
+        view.add_item(MergeButton(q.id, duplicate.id, duplicate.number))
+    return view
+
+
+def confirmation_view(q: Question, instead: Question | None) -> discord.ui.View | None:
+    """Under the asker's private confirmation: "Vote for #N instead", when a public open
+    question is very like theirs."""
+    if instead is None:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(VoteInsteadButton(q.id, instead.id, instead.number))
     return view
 
 
@@ -237,6 +262,72 @@ class ModerationButton(
         interaction.client.dispatch("qa_card_button", interaction, self.action, self.question_id)
 
 
+class MergeButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"qa:merge:(?P<qid>\d+):(?P<into>\d+)",
+):
+    """ "Merge into #N" on a card whose question may duplicate question N (ids in custom_id)."""
+
+    def __init__(self, question_id: int, into_id: int, into_number: int | None = None) -> None:
+        label = merge_label(into_number) if into_number is not None else "Merge"
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"qa:merge:{question_id}:{into_id}",
+            )
+        )
+        self.question_id = question_id
+        self.into_id = into_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> MergeButton:
+        return cls(int(match["qid"]), int(match["into"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        interaction.client.dispatch("qa_merge_button", interaction, self.question_id, self.into_id)
+
+
+class VoteInsteadButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"qa:instead:(?P<qid>\d+):(?P<into>\d+)",
+):
+    """ "Vote for #N instead" under an asker's confirmation (their question's id and N's)."""
+
+    def __init__(self, question_id: int, into_id: int, into_number: int | None = None) -> None:
+        label = vote_instead_label(into_number) if into_number is not None else "Vote instead"
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"qa:instead:{question_id}:{into_id}",
+            )
+        )
+        self.question_id = question_id
+        self.into_id = into_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> VoteInsteadButton:
+        return cls(int(match["qid"]), int(match["into"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        interaction.client.dispatch(
+            "qa_instead_button", interaction, self.question_id, self.into_id
+        )
+
+
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qa:vote:(?P<qid>\d+)"):
     """👍 N on a question's public message."""
 
@@ -265,4 +356,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qa:v
 
 
 #: Every dynamic button, registered by the bot for as long as it runs.
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ModerationButton, VoteButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    ModerationButton,
+    MergeButton,
+    VoteInsteadButton,
+    VoteButton,
+)

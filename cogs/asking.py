@@ -18,8 +18,18 @@ from bot.questions import Question, QuestionService
 from bot.routing import ref_matches
 from bot.runs import Runs
 from bot.sessions import Session
+from bot.similar import SimilarQuestions
+from bot.similarity_text import hint_text
 from bot.states import VOTABLE, State, wording
-from cogs._common import reply, session_of, shown, speaker_choices
+from cogs._common import (
+    edit_clicked,
+    question_session,
+    reply,
+    session_of,
+    shown,
+    speaker_choices,
+)
+from cogs._views import confirmation_view
 from cogs.errors import answering
 from cogs.posting import Posting
 
@@ -46,12 +56,14 @@ class Asking(commands.Cog):
         runs: Runs,
         questions: QuestionService,
         posting: Posting,
+        similar: SimilarQuestions,
     ) -> None:
         self.bot = bot
         self.runs = runs
         self.sessions = runs.sessions
         self.questions = questions
         self.posting = posting
+        self.similar = similar
 
     @app_commands.command(name="ask", description="Ask the speakers a question.")
     @app_commands.describe(
@@ -79,8 +91,35 @@ class Asking(commands.Cog):
                 speaker_id=speaker or None,
                 anonymous=anonymous,
             )
-            await reply(interaction, confirmation(q))
+            found = await self.similar.hint(q)
+            instead = found[1] if found is not None else None
+            text = confirmation(q)
+            if instead is not None:
+                text = f"{text}\n\n{hint_text(instead.number, instead.text, shown)}"
+            await reply(interaction, text, view=confirmation_view(q, instead))
             await self.posting.post_new(session, q.id)
+
+    @commands.Cog.listener()
+    async def on_qa_instead_button(
+        self, interaction: discord.Interaction, question_id: int, into_id: int
+    ) -> None:
+        """ "Vote for #N instead": the asker's new question is withdrawn, their vote goes to N."""
+        async with answering(interaction, catch_all=True):
+            q = await self.questions.get_by_id(question_id)
+            if q is None:
+                raise Refusal("This question no longer exists.")
+            session = question_session(interaction, q)
+            mine, kept = await self.questions.vote_instead(
+                question_id, into_id, interaction.user.id
+            )
+            await edit_clicked(
+                interaction,
+                content=f"Your question #{mine.number} is withdrawn, and your vote goes to "
+                f"#{kept.number}. Thank you!",
+                view=None,
+            )
+            await self.posting.refresh(session, mine)
+            await self.posting.refresh(session, kept, card=False)
 
     @app_commands.command(name="myquestions", description="See your questions and their state.")
     @app_commands.guild_only()

@@ -40,6 +40,7 @@ from bot.delivery import (
 )
 from bot.questions import Question, QuestionService
 from bot.sessions import Session
+from bot.similar import SimilarQuestions
 from bot.states import VOTABLE
 from cogs._common import session_channel
 from cogs._views import (
@@ -69,9 +70,10 @@ def _monotonic() -> float:
 class Posting(commands.Cog):
     """Keeps the moderation, questions and live channels in step with the log."""
 
-    def __init__(self, bot: QABot, questions: QuestionService) -> None:
+    def __init__(self, bot: QABot, questions: QuestionService, similar: SimilarQuestions) -> None:
         self.bot = bot
         self.questions = questions
+        self.similar = similar
         self.pacer = Pacer(clock=_monotonic)
         self.failures = Failures()
         self._pending: dict[str, set[int]] = {}
@@ -181,12 +183,14 @@ class Posting(commands.Cog):
             return {q.id for q in cards}
         plan = plan_cards(cards, self.pacer.budget(channel.id))
         core = self.questions
+        duplicates = await self.duplicates(plan.singles)
         sent = 0
         for index, q in enumerate(plan.singles):
             self.pacer.spend(channel.id)
             try:
-                view = card_view(q)
-                embed = card_embed(session, q)
+                duplicate = duplicates.get(q.id)
+                view = card_view(q, duplicate=duplicate)
+                embed = card_embed(session, q, duplicate=duplicate)
                 message = await (
                     channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
                 )
@@ -283,6 +287,17 @@ class Posting(commands.Cog):
 
     # ------------------------------------------------------------------ changes
 
+    async def duplicates(self, questions: list[Question]) -> dict[int, Question]:
+        """The open question each of these may duplicate, by question id (only those that have
+        one), for their cards."""
+        matches = {q.id: m for q in questions if (m := self.similar.duplicate(q)) is not None}
+        if not matches:
+            return {}
+        found = {
+            k.id: k for k in await self.questions.by_ids([m.question_id for m in matches.values()])
+        }
+        return {qid: found[m.question_id] for qid, m in matches.items() if m.question_id in found}
+
     async def post_new(self, session: Session, *question_ids: int) -> None:
         """Post what these questions still lack (card, vote message), paced; failures are kept
         for the periodic retry."""
@@ -303,11 +318,12 @@ class Posting(commands.Cog):
         """
         if card and q.card_message_id is not None and not await self.questions.card_is_shared(q):
             # a digest card (shared by several questions) stays as posted
+            duplicate = (await self.duplicates([q])).get(q.id)
             await _edit(
                 self._channel(session, "moderation"),
                 q.card_message_id,
-                card_embed(session, q, outcome),
-                card_view(q),
+                card_embed(session, q, outcome, duplicate=duplicate),
+                card_view(q, duplicate=duplicate),
             )
         if q.vote_message_id is not None:
             await _edit(

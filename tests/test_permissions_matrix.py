@@ -86,7 +86,7 @@ async def stage(qa: QA, clock: Clock, role: str) -> Stage:
     for who, text in (
         (w.bob, "Who funds the housing?"),
         (w.carol, "How are women included?"),
-        (people["dave"], "What about youth?"),
+        (people["dave"], "How are women included?"),  # a duplicate of #2: its card can merge
         (people["erin"], "Is the data open?"),
         (actor, "My own question?"),
     ):
@@ -152,6 +152,15 @@ def _slash(name: str, **options: Any) -> Do:
     return do
 
 
+async def _instead(s: Stage) -> Any:
+    asked = await s.actor.slash(s.w.questions, "ask", question="How are women included?")
+    return await s.actor.click(asked.response, label="Vote for #2 instead")
+
+
+async def _merge(s: Stage) -> Any:
+    return await s.actor.click(s.qa.card(3), custom_id=f"qa:merge:{s.qid(3)}:{s.qid(2)}")
+
+
 async def _vote(s: Stage) -> Any:
     return await s.actor.click(s.qa.vote_message(2), custom_id=f"qa:vote:{s.qid(2)}")
 
@@ -185,7 +194,22 @@ ACTIONS: dict[str, tuple[int, Do, Check]] = {
             == [(s.actor.id,)]
         ),
     ),
+    "instead": (
+        0,
+        _instead,
+        lambda s, r: _expect(
+            s.qa.state(6) == "withdrawn"
+            and (s.actor.id,)
+            in s.qa.rows("SELECT voter_id FROM votes WHERE question_id = ?", s.qid(2))
+        ),
+    ),
     # moderators
+    "qa themes": (
+        1,
+        _slash("qa themes"),
+        lambda s, r: _expect(r.response.embeds[0].title == "Themes of the open questions"),
+    ),
+    "card merge": (1, _merge, lambda s, r: _state(s, 3, "merged")),
     "qa approve": (1, _slash("qa approve", number=1), lambda s, r: _state(s, 1, "approved")),
     "qa reject": (
         1,
@@ -261,7 +285,7 @@ ACTIONS: dict[str, tuple[int, Do, Check]] = {
 }
 
 
-READ_ONLY = {"myquestions", "program", "qa queue", "schedule status", "qa export"}
+READ_ONLY = {"myquestions", "program", "qa queue", "schedule status", "qa export", "qa themes"}
 
 
 def _expect(condition: bool) -> None:
@@ -353,7 +377,15 @@ async def test_allowed_or_refused_as_documented(
 
 def test_the_matrix_covers_every_command_and_button(qa_commands: set[str]) -> None:
     """Every slash command the bot registers, and every card button, is in the matrix."""
-    buttons = {"card approve", "card reject", "card block", "card dismiss", "vote"}
+    buttons = {
+        "card approve",
+        "card reject",
+        "card block",
+        "card dismiss",
+        "card merge",
+        "vote",
+        "instead",
+    }
     assert set(ACTIONS) == qa_commands | buttons
 
 
