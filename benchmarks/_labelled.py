@@ -12,6 +12,7 @@ on the tuning part reaches the target.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,34 @@ class Measure:
         )
 
 
+def number_of(pair_id: str) -> str:
+    """The pair's number, shared by its four languages: "zh-Hant-043" -> "043"."""
+    return pair_id.rsplit("-", 1)[1]
+
+
+def split(numbers_by_label: dict[str, set[str]]) -> dict[str, str]:
+    """The part of each pair number: within each label, numbers ranked by the SHA-256 of
+    "similar-questions/<number>", the first half "tune", the rest "test". Fixed before any
+    pair was scored; it depends on nothing but the numbers."""
+    part: dict[str, str] = {}
+    for numbers in numbers_by_label.values():
+        ranked = sorted(
+            numbers,
+            key=lambda n: hashlib.sha256(f"similar-questions/{n}".encode()).hexdigest(),
+        )
+        half = len(ranked) // 2
+        for i, number in enumerate(ranked):
+            part[number] = "tune" if i < half else "test"
+    return part
+
+
 def load_pairs(path: Path = PAIRS_FILE) -> list[Pair]:
-    data = tomllib.loads(path.read_text("utf-8"))
-    return [Pair(**row) for row in data["pairs"]]
+    rows = tomllib.loads(path.read_text("utf-8"))["pairs"]
+    numbers: dict[str, set[str]] = {}
+    for row in rows:
+        numbers.setdefault(row["label"], set()).add(number_of(row["id"]))
+    part = split(numbers)
+    return [Pair(**row, part=part[number_of(row["id"])]) for row in rows]
 
 
 def scored(pairs: list[Pair], part: str) -> list[tuple[float, Pair]]:
