@@ -50,6 +50,8 @@ of 10,000 takes about 0.6 s, once per 2,500 changes. Not thread-safe: use it fro
 from __future__ import annotations
 
 import difflib
+import functools
+import itertools
 import math
 import re
 import unicodedata
@@ -311,6 +313,11 @@ _COURTESY_CJK = (
 )
 
 
+_CJK = "\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# a Han or Hangul character alone, or a run of anything else but spaces
+_UNIT = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+
+
 def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff"
 
@@ -321,23 +328,7 @@ def _units(norm: str) -> list[str]:
     for phrase in _COURTESY_CJK:
         if phrase in norm:
             norm = norm.replace(phrase, " ")
-    out: list[str] = []
-    for word in norm.split():
-        if not any(_is_cjk(ch) for ch in word):
-            out.append(word)
-            continue
-        run = ""
-        for ch in word:
-            if _is_cjk(ch):
-                if run:
-                    out.append(run)
-                    run = ""
-                out.append(ch)
-            else:
-                run += ch
-        if run:
-            out.append(run)
-    return out
+    return _UNIT.findall(norm)
 
 
 def _is_content(unit: str) -> bool:
@@ -366,41 +357,76 @@ def _close(a: str, b: str) -> bool:
     )
 
 
-def _same_compound(a: str, b: str) -> bool:
-    return a == b or a.rstrip("s") == b.rstrip("s")
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """A normalized text read once for comparing content: its units, which are content, and
+    the sets another text's units are looked up in."""
+
+    units: tuple[str, ...]
+    content: tuple[bool, ...]
+    words: tuple[int, ...]  # positions of the units that are words (not Han or Hangul)
+    chars: tuple[int, ...]  # positions of the Han and Hangul units
+    exact: frozenset[str]  # every word
+    stems: frozenset[str]  # every word without a final "s"
+    joined: frozenset[str]  # every two neighbouring words joined, without a final "s"
+    long: dict[str, tuple[str, ...]]  # the distinct words of 4 letters or more, by first letter
+    pairs: frozenset[str]  # every two neighbouring Han or Hangul characters
+
+    @classmethod
+    def of(cls, norm: str) -> _Text:
+        units = tuple(_units(norm))
+        words = tuple(i for i, u in enumerate(units) if not _is_cjk(u[0]))
+        chars = tuple(i for i, u in enumerate(units) if _is_cjk(u[0]))
+        listed = [units[i] for i in words]
+        cjk = "".join(units[i] for i in chars)
+        long: dict[str, list[str]] = {}
+        for word in sorted({w for w in listed if len(w) >= 4}):
+            long.setdefault(word[0], []).append(word)
+        return cls(
+            units=units,
+            content=tuple(_is_content(u) for u in units),
+            words=words,
+            chars=chars,
+            exact=frozenset(listed),
+            stems=frozenset(w.rstrip("s") for w in listed),
+            joined=frozenset((a + b).rstrip("s") for a, b in itertools.pairwise(listed)),
+            long={first: tuple(found) for first, found in long.items()},
+            pairs=frozenset(cjk[i : i + 2] for i in range(len(cjk) - 1)),
+        )
 
 
-def _covered(a: Sequence[str], b: Sequence[str]) -> list[bool | None]:
+@functools.lru_cache(maxsize=256)
+def _text(norm: str) -> _Text:
+    return _Text.of(norm)
+
+
+def _covered(a: _Text, b: _Text) -> list[bool | None]:
     """For each unit of `a`: None for a function word, else whether `b` has it too (a word
     written the same or a close variant, or split or joined: "microcredit"/"micro credit"; a
     Han or Hangul character that `b` has next to the same neighbour)."""
-    words_b = [u for u in b if not _is_cjk(u[0])]
-    exact = set(words_b)
-    joined = {words_b[i] + words_b[i + 1] for i in range(len(words_b) - 1)}
-    chars_b = "".join(u for u in b if _is_cjk(u[0]))
-    pairs_b = {chars_b[i : i + 2] for i in range(len(chars_b) - 1)}
-    words_a = [i for i, u in enumerate(a) if not _is_cjk(u[0])]
-    chars_a = [i for i, u in enumerate(a) if _is_cjk(u[0])]
-    out: list[bool | None] = [None] * len(a)
-    for j, i in enumerate(words_a):
-        u = a[i]
-        if not _is_content(u):
+    units = a.units
+    out: list[bool | None] = [None] * len(units)
+    words = a.words
+    for j, i in enumerate(words):
+        if not a.content[i]:
             continue
-        found = u in exact or any(_same_compound(u, v) for v in joined)
-        if not found and j + 1 < len(words_a):
-            found = any(_same_compound(u + a[words_a[j + 1]], v) for v in exact)
+        u = units[i]
+        found = u in b.exact or u.rstrip("s") in b.joined
+        if not found and j + 1 < len(words):
+            found = (u + units[words[j + 1]]).rstrip("s") in b.stems
         if not found and j > 0:
-            found = any(_same_compound(a[words_a[j - 1]] + u, v) for v in exact)
-        if not found:
-            found = any(_close(u, v) for v in exact)
+            found = (units[words[j - 1]] + u).rstrip("s") in b.stems
+        if not found and len(u) >= 4:  # a close variant starts with the same letter
+            found = any(_close(u, v) for v in b.long.get(u[0], ()))
         out[i] = found
-    for j, i in enumerate(chars_a):
-        u = a[i]
-        if not _is_content(u):
+    chars = a.chars
+    for j, i in enumerate(chars):
+        if not a.content[i]:
             continue
-        before = a[chars_a[j - 1]] + u if j > 0 else ""
-        after = u + a[chars_a[j + 1]] if j + 1 < len(chars_a) else ""
-        out[i] = before in pairs_b or after in pairs_b
+        u = units[i]
+        before = units[chars[j - 1]] + u if j > 0 else ""
+        after = u + units[chars[j + 1]] if j + 1 < len(chars) else ""
+        out[i] = before in b.pairs or after in b.pairs
     return out
 
 
@@ -408,8 +434,11 @@ def left_over(norm_a: str, norm_b: str) -> tuple[float, float]:
     """Return the share of each normalized text's content the other lacks (0 when every word
     of content of one is in the other, function words, greetings and spelling aside; counted
     in characters)."""
-    a, b = _units(norm_a), _units(norm_b)
-    return _share_left(a, _covered(a, b)), _share_left(b, _covered(b, a))
+    return _left_over(_text(norm_a), _text(norm_b))
+
+
+def _left_over(a: _Text, b: _Text) -> tuple[float, float]:
+    return _share_left(a.units, _covered(a, b)), _share_left(b.units, _covered(b, a))
 
 
 def _share_left(units: Sequence[str], covered: Sequence[bool | None]) -> float:
@@ -428,7 +457,11 @@ def discount(norm_a: str, norm_b: str) -> float:
     them apart: `CONTRAST_FACTOR` when each has content the other lacks (a swap: "local" for
     "national", "funded" for "governed"), times (1 - the larger share left over) **
     `LEFTOVER_POWER` (a question that asks more, or less, than the other)."""
-    left_a, left_b = left_over(norm_a, norm_b)
+    return _discount(_text(norm_a), _text(norm_b))
+
+
+def _discount(a: _Text, b: _Text) -> float:
+    left_a, left_b = _left_over(a, b)
     factor = (1.0 - max(left_a, left_b)) ** LEFTOVER_POWER
     if left_a > 0 and left_b > 0:
         factor *= CONTRAST_FACTOR
@@ -483,6 +516,12 @@ class _Doc:
     number: int
     state: str
     norm: str
+    read: _Text | None = None  # the text read for comparing content, once it was needed
+
+    def text(self) -> _Text:
+        if self.read is None:
+            self.read = _Text.of(self.norm)
+        return self.read
 
 
 class _Postings:
@@ -639,7 +678,7 @@ class _RunIndex:
         threshold: float,
         states: frozenset[str],
         exclude: int | None,
-        candidates: int = 16,
+        candidates: int = 8,
     ) -> Match | None:
         scores = self.scores(norm)
         if not len(scores):
@@ -660,12 +699,13 @@ class _RunIndex:
         # no cosine left can beat the best discounted score; ties go to the older question
         order = sorted(above.tolist(), key=lambda s: (-scores[s], self.numbers[s]))
         best: tuple[float, int, int] | None = None  # (score, number, slot)
+        query = _text(norm)
         for slot in order:
             cosine = min(1.0, float(scores[slot]))
             if best is not None and cosine < best[0]:
                 break
             doc = self.docs[self.slot_ids[slot]]
-            score = cosine * discount(norm, doc.norm)
+            score = cosine * _discount(query, doc.text())
             if score >= threshold and (best is None or (score, -doc.number) > (best[0], -best[1])):
                 best = (score, doc.number, slot)
         if best is None:
@@ -758,7 +798,8 @@ class SimilarityIndex:
         cosine = self.cosine(run_id, text, question_id)
         if cosine <= 0:
             return 0.0
-        return cosine * discount(normalize(text), self._runs[run_id].docs[question_id].norm)
+        doc = self._runs[run_id].docs[question_id]
+        return cosine * _discount(_text(normalize(text)), doc.text())
 
     def cosine(self, run_id: int, text: str, question_id: int) -> float:
         """Return the cosine alone of `text` and one held question (0 if it is not held)."""
