@@ -12,15 +12,30 @@ from pathlib import Path
 import pytest
 
 from benchmarks._labelled import LABELS as PAIR_LABELS
-from benchmarks._labelled import LANGUAGES, choose_threshold, load_pairs, scored
+from benchmarks._labelled import (
+    LANGUAGES,
+    choose_knobs,
+    choose_threshold,
+    load_pairs,
+    number_of,
+    parts_of,
+    scored,
+    split,
+    wilson,
+    with_knobs,
+)
 from bot import similarity
 from bot.sessions import Label
 from bot.similarity import (
     CARD_THRESHOLD,
+    CONTRAST_FACTOR,
     HINT_THRESHOLD,
+    LEFTOVER_POWER,
     OPEN_STATES,
     VOTABLE_STATES,
     SimilarityIndex,
+    discount,
+    left_over,
     normalize,
     swaps_content,
     themes,
@@ -182,6 +197,122 @@ def test_a_swapped_content_word_is_a_different_question() -> None:
     assert index.similar(1, typo) is not None
 
 
+def left(a: str, b: str) -> tuple[float, float]:
+    return left_over(normalize(a), normalize(b))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # another order, another ending, a typo, words split or joined, greetings and framing
+        (
+            "What happens to a member's savings if she loses her job?",
+            "If a member loses her job, what happens to her savings?",
+        ),
+        (
+            "How are migrant workers exploited by recruitment agencies?",
+            "in what ways do recruitment agencies exploit migrant workers?",
+        ),
+        (
+            "What is the repayment rate of the microcredit programmes?",
+            "whats the repayment rate for these micro credit programs",
+        ),
+        (
+            "How can governments make public procurement open to cooperatives?",
+            "Thank you! How can goverments make public procurment open to cooperatives?",
+        ),
+        (
+            "¿Los coaches de salud también dan consejos sobre alimentación?",
+            "los coach de salud dan consejos de alimentacion tambien?",
+        ),
+        (
+            "지역사회 헬스케어 서비스는 농촌 지역에서도 이용할 수 있나요?",
+            "좋은 발표 감사합니다. 지역사회 헬스케어 서비스를 농촌 지역에서도 이용할 수 있나요?",
+        ),
+        (
+            "臺北市在設計興隆社會住宅時，怎麼讓居民參與？",
+            "請問台北市在設計興隆社會住宅時怎麼讓居民參與",
+        ),
+    ],
+)
+def test_rewordings_with_the_same_content_leave_nothing_over(a: str, b: str) -> None:
+    assert left(a, b) == (0.0, 0.0)
+    assert discount(normalize(a), normalize(b)) == 1.0
+    assert not swaps_content(normalize(a), normalize(b))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "both"),
+    [
+        (
+            "How is the Hongseong public-private partnership funded?",
+            "How is the Hongseong public-private partnership governed?",
+            True,
+        ),
+        ("農村婦女如何參與食物合作社？", "農村青年如何參與食物合作社？", True),
+        (
+            "농촌 여성은 먹거리 협동조합에 어떻게 참여하나요?",
+            "농촌 청년은 먹거리 협동조합에 어떻게 참여하나요?",
+            True,
+        ),
+        ("Will session 2 be recorded?", "Will session 3 be recorded?", True),
+        (
+            "How are migrant workers exploited by recruitment agencies?",
+            "How can migrant workers report recruitment agencies that exploit them?",
+            False,
+        ),
+    ],
+)
+def test_content_one_text_lacks_lowers_the_score(a: str, b: str, both: bool) -> None:
+    left_a, left_b = left(a, b)
+    assert max(left_a, left_b) > 0
+    assert (left_a > 0 and left_b > 0) == both
+    assert swaps_content(normalize(a), normalize(b)) == both
+    factor = discount(normalize(a), normalize(b))
+    expected = (1 - max(left_a, left_b)) ** LEFTOVER_POWER * (CONTRAST_FACTOR if both else 1.0)
+    assert factor == pytest.approx(expected)
+    assert factor < 1.0
+
+
+def test_left_over_counts_the_share_of_content_in_characters() -> None:
+    a = "Do the health coaches give advice about food?"
+    b = "Do the health coaches give advice about food and exercise?"
+    left_a, left_b = left(a, b)
+    assert left_a == 0
+    # content of b: health coaches give advice food exercise (6+7+4+6+4+8 characters)
+    assert left_b == pytest.approx(8 / 35)
+    assert left(a, a) == (0.0, 0.0)
+    assert left("", a) == (0.0, 1.0)
+    assert left("🙏", "the and of") == (0.0, 0.0)  # nothing of content on either side
+
+
+def test_the_score_is_the_cosine_lowered_by_the_discount() -> None:
+    swapped = "How is the Hongseong public-private partnership governed?"
+    index = index_of(FUNDING, SCHOOL_MEALS)
+    for text in (FUNDING_AGAIN, swapped, SCHOOL_MEALS):
+        cosine = index.cosine(1, text, 1)
+        assert index.score(1, text, 1) == pytest.approx(
+            cosine * discount(normalize(text), normalize(FUNDING))
+        )
+        assert index.score(1, text, 1) <= cosine
+    assert index.cosine(1, swapped, 1) > HINT_THRESHOLD  # close by its words...
+    assert index.similar(1, swapped) is None  # ...but asks something else
+    assert index.cosine(1, FUNDING, 99) == 0.0 and index.cosine(2, FUNDING, 1) == 0.0
+
+
+def test_the_best_match_is_the_best_after_the_discount() -> None:
+    # the swapped question shares more of its n-grams with the new one (a higher cosine), but
+    # the misspelt one asks the same thing
+    new = "How does the county fund the consumer cooperatives in Hongseong today?"
+    swapped = "How does the county tax the consumer cooperatives in Hongseong today?"
+    reworded = "how does the countyy fund the consumer cooperativs in hongsong todya"
+    index = index_of(swapped, reworded, "What do the health coaches do?")
+    assert index.cosine(1, new, 1) > index.cosine(1, new, 2)
+    match = index.similar(1, new)
+    assert match is not None and match.question_id == 2
+    assert match.score == pytest.approx(index.score(1, new, 2), abs=1e-4)
+
+
 def test_scores_hold_across_buffer_merges_and_epochs() -> None:
     rng = random.Random(3)
     words = [
@@ -308,27 +439,83 @@ def test_default_theme_count_is_a_handful() -> None:
 # ---------------------------------------------------------------------- labelled set
 
 
-def test_the_labelled_set_has_300_pairs_in_four_languages() -> None:
+def test_the_labelled_set_has_600_pairs_balanced_over_four_languages() -> None:
     pairs = load_pairs()
-    assert len(pairs) >= 300
+    assert len(pairs) >= 600
     assert len({p.id for p in pairs}) == len(pairs)
     for lang in LANGUAGES:
         mine = [p for p in pairs if p.lang == lang]
-        assert len(mine) >= 75, lang
+        assert len(mine) == len(pairs) // len(LANGUAGES), lang
         for label in PAIR_LABELS:
             assert any(p.label == label for p in mine), (lang, label)
         for part in ("tune", "test"):
-            assert sum(p.part == part and p.label == "same" for p in mine) >= 15
+            assert sum(p.part == part and p.label == "same" for p in mine) >= 30
+            assert sum(p.part == part and p.label == "related" for p in mine) >= 30
     assert all(p.a.strip() and p.b.strip() and p.a != p.b for p in pairs)
+    assert all(p.id.startswith(p.lang + "-") for p in pairs)
     assert any("\uac00" <= ch <= "\ud7af" for p in pairs if p.lang == "ko" for ch in p.a)
     assert any("\u4e00" <= ch <= "\u9fff" for p in pairs if p.lang == "zh-Hant" for ch in p.a)
 
 
-@pytest.mark.timeout(30)
-def test_the_thresholds_are_the_ones_the_tuning_part_gives() -> None:
-    tune = scored(load_pairs(), "tune")
+def test_a_pair_number_is_one_question_in_four_languages_in_one_part() -> None:
+    pairs = load_pairs()
+    by_number: dict[str, list] = {}
+    for p in pairs:
+        by_number.setdefault(number_of(p.id), []).append(p)
+    for number, group in by_number.items():
+        assert sorted(p.lang for p in group) == sorted(LANGUAGES), number
+        assert len({p.label for p in group}) == 1, number
+        assert len({p.part for p in group}) == 1, number
+    for label in PAIR_LABELS:
+        mine = [n for n, g in by_number.items() if g[0].label == label]
+        tune = sum(by_number[n][0].part == "tune" for n in mine)
+        assert tune == len(mine) // 2, label
+
+
+def test_the_split_depends_on_the_numbers_alone() -> None:
+    numbers = {"same": {f"{n:03d}" for n in range(1, 41)}, "related": {"041", "042", "043"}}
+    first = split(numbers)
+    assert first == split({k: set(sorted(v, reverse=True)) for k, v in numbers.items()})
+    assert sum(first[n] == "tune" for n in numbers["same"]) == 20
+    assert sum(first[n] == "tune" for n in numbers["related"]) == 1
+    # adding pairs under another label moves nothing
+    more = split({**numbers, "unrelated": {"900", "901"}})
+    assert all(more[n] == first[n] for n in first)
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(6, 6)
+    assert round(low, 2) == 0.61 and high == pytest.approx(1.0)
+    low, high = wilson(7, 8)
+    assert (round(low, 2), round(high, 2)) == (0.53, 0.98)
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_choose_threshold_falls_back_to_the_highest_precision() -> None:
+    pairs = [p for p in load_pairs() if p.part == "tune"]
+    same = [p for p in pairs if p.label == "same"][:3]
+    other = [p for p in pairs if p.label == "related"][:2]
+    scores = [(0.95, other[0]), (0.9, same[0]), (0.8, same[1]), (0.7, other[1]), (0.6, same[2])]
+    assert choose_threshold(scores, 0.6) == 0.01  # 3 of 5 at the lowest
+    assert choose_threshold(scores, 0.65) == 0.71  # 2 of 3
+    assert choose_threshold(scores, 0.9) == 0.71  # never reached: the highest (2 of 3), lowest
+    assert choose_threshold([(0.9, other[0])], 0.9) == 1.0  # no right hint at all
+
+
+@pytest.mark.timeout(60)
+def test_the_knobs_and_thresholds_are_the_ones_the_tuning_part_gives() -> None:
+    pairs = load_pairs()
+    rows = parts_of(pairs, "tune")
+    assert {r.pair.part for r in rows} == {"tune"}
+    kept, tried = choose_knobs(rows, 0.9)
+    assert (kept.contrast, kept.power) == (CONTRAST_FACTOR, LEFTOVER_POWER)
+    assert len(tried) == 20
+    tune = with_knobs(rows, CONTRAST_FACTOR, LEFTOVER_POWER)
     assert choose_threshold(tune, 0.9) == HINT_THRESHOLD
     assert choose_threshold(tune, 0.75) == CARD_THRESHOLD
+    # the parts give exactly what the index gives
+    by_id = {p.id: s for s, p in scored(pairs, "tune")}
+    assert all(abs(by_id[p.id] - s) < 1e-9 for s, p in tune)
 
 
 # ------------------------------------------------------------- what the bot says
