@@ -35,12 +35,12 @@ from bot.delivery import (
     missing_channel_notice,
     plan_cards,
     recovery_notice,
-    short,
 )
+from bot.limits import EMBED_DESCRIPTION, cut, fit_lines
 from bot.questions import Question
 from bot.sessions import Session
 from cogs import _qa
-from cogs._common import find_channel, shown
+from cogs._common import find_channel
 
 if TYPE_CHECKING:
     from bot.app import QABot
@@ -59,18 +59,12 @@ def _monotonic() -> float:
 
 def digest_embed(questions: list[Question]) -> discord.Embed:
     """One card for several new questions, when there are too many to post one card each."""
-    lines = []
-    for q in questions:
-        text = shown(short(q.text))
-        if len(text) > DIGEST_TEXT + 10:
-            text = text[: DIGEST_TEXT + 9] + "…"
-        lines.append(f"**#{q.number}** · {text}")
-    lines.append("")
-    lines.append("Review them with `/qa approve number:N`, `/qa reject number:N` or `/qa queue`.")
+    lines = [f"**#{q.number}** · {cut(q.text, DIGEST_TEXT, one_line=True)}" for q in questions]
+    review = "\nReview them with `/qa approve number:N`, `/qa reject number:N` or `/qa queue`."
     first, last = questions[0].number, questions[-1].number
     embed = discord.Embed(
         title=f"New questions #{first}–#{last} ({len(questions)})",
-        description="\n".join(lines)[:4096],
+        description=fit_lines(lines, EMBED_DESCRIPTION, review),
         colour=_qa.STATE_COLOURS["pending"],
     )
     embed.set_footer(

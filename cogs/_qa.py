@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.limits import cut
 from bot.questions import Question, QuestionService
 from bot.sessions import Session
 from cogs._common import find_channel, shown
@@ -81,9 +82,8 @@ def label_name(session: Session, label_id: str | None) -> str | None:
 
 
 def body(text: str) -> str:
-    """User text for an embed description: escaped, and cut to fit."""
-    out = shown(text)
-    return out if len(out) <= EMBED_TEXT else out[: EMBED_TEXT - 1] + "…"
+    """User text for an embed description: cut, then escaped, to fit."""
+    return cut(text, EMBED_TEXT)
 
 
 def also_asked(q: Question) -> str | None:

@@ -15,11 +15,12 @@ from discord.ext import commands
 
 from bot.app import QABot
 from bot.errors import Refusal
+from bot.limits import EMBED_DESCRIPTION, cut, fit_lines
 from bot.questions import Question
 from bot.routing import ref_matches
 from bot.sessions import Session
 from cogs import _qa
-from cogs._common import qabot, reply, session_of, shown
+from cogs._common import qabot, reply, session_of
 from cogs.errors import answering
 from cogs.moderation import _speaker_choices
 
@@ -45,6 +46,16 @@ def confirmation(q: Question) -> str:
         nxt = "It is posted in the questions channel, where people can vote for it."
     anonymous = " It is shown as Anonymous." if q.anonymous else ""
     return f"Thanks! Your question is #{q.number}. {nxt}{anonymous}"
+
+
+def myquestions_embed(mine: list[Question]) -> discord.Embed:
+    """The answer to /myquestions: the asker's last 20 questions, one line each."""
+    lines = []
+    for q in mine[-20:]:
+        votes = f" · 👍 {q.votes}" if q.state in ("approved", "live") else ""
+        text = cut(q.text, 80, one_line=True)
+        lines.append(f"**#{q.number}** · {STATES_SHOWN[q.state]}{votes} · {text}")
+    return discord.Embed(title="Your questions", description=fit_lines(lines, EMBED_DESCRIPTION))
 
 
 class Asking(commands.Cog):
@@ -94,13 +105,7 @@ class Asking(commands.Cog):
             if not mine:
                 await reply(interaction, "You have not asked anything in this session yet; /ask.")
                 return
-            lines = []
-            for q in mine[-20:]:
-                text = q.text if len(q.text) <= 80 else q.text[:79] + "…"
-                votes = f" · 👍 {q.votes}" if q.state in ("approved", "live") else ""
-                lines.append(f"**#{q.number}** · {STATES_SHOWN[q.state]}{votes} · {shown(text)}")
-            embed = discord.Embed(title="Your questions", description="\n".join(lines)[:4000])
-            await reply(interaction, "", embed=embed)
+            await reply(interaction, "", embed=myquestions_embed(mine))
 
     @app_commands.command(name="withdraw", description="Withdraw one of your questions.")
     @app_commands.describe(number="Your question's number (#N)")

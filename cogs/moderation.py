@@ -17,7 +17,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import Refusal
-from bot.questions import Question
+from bot.limits import EMBED_DESCRIPTION, cut, fit_lines
+from bot.questions import Question, QueueView
 from bot.sessions import Label, Session, Speaker
 from bot.storage import repository as repo
 from cogs import _qa
@@ -203,10 +204,21 @@ async def _label_choices(
 
 
 def _line(session: Session, q: Question) -> str:
-    text = q.text if len(q.text) <= 90 else q.text[:89] + "…"
-    speaker = _qa.speaker_name(session, q.speaker_id)
-    who = f" · for {speaker}" if speaker else ""
-    return f"**#{q.number}** · 👍 {q.votes}{who} · {shown(text)}"
+    speaker = session.speaker(q.speaker_id)
+    who = f" · for {cut(speaker.name, 100, one_line=True)}" if speaker else ""
+    return f"**#{q.number}** · 👍 {q.votes}{who} · {cut(q.text, 90, one_line=True)}"
+
+
+def queue_embed(session: Session, view: QueueView) -> discord.Embed:
+    """The answer to /qa queue: the top approved questions, one line each, and the counts."""
+    counts = " · ".join(f"{state} {n}" for state, n in view.counts.items())
+    lines = [_line(session, q) for q in view.top] or ["No approved questions yet."]
+    embed = discord.Embed(
+        title=f"Queue: top {len(view.top)} by votes",
+        description=fit_lines(lines, EMBED_DESCRIPTION),
+    )
+    embed.set_footer(text=counts)
+    return embed
 
 
 class Moderation(
@@ -312,13 +324,7 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             view = await _qa.service(ctx.bot).queue(ctx.run.id)
-            counts = " · ".join(f"{state} {n}" for state, n in view.counts.items())
-            lines = [_line(ctx.session, q) for q in view.top] or ["No approved questions yet."]
-            embed = discord.Embed(
-                title=f"Queue: top {len(view.top)} by votes", description="\n".join(lines)[:4000]
-            )
-            embed.set_footer(text=counts)
-            await reply(interaction, "", embed=embed)
+            await reply(interaction, "", embed=queue_embed(ctx.session, view))
 
     @app_commands.command(name="next", description="Answer the top-voted question next.")
     @app_commands.describe(speaker="Only questions for this speaker")
