@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot import DEFAULT_CONFIG, DEFAULT_DATABASE
 from bot.runtime import tune_gc
@@ -133,7 +134,7 @@ def _setup_logging(level: str) -> None:
 def program_table(session: Session) -> Table:
     """Return the session's program as a table with session-local and UTC times."""
     zone = session.zone
-    table = Table(title=f"{session.title}  [{session.id}]", title_justify="left")
+    table = Table(title=Text(f"{session.title}  [{session.id}]"), title_justify="left")
     table.add_column(f"Local ({zone.key})", no_wrap=True)
     table.add_column("UTC", no_wrap=True)
     table.add_column("Kind")
@@ -141,7 +142,7 @@ def program_table(session: Session) -> Table:
     for slot in session.slots:
         local = f"{slot.start.astimezone(zone):%H:%M}-{slot.end.astimezone(zone):%H:%M}"
         utc = f"{slot.start:%H:%M}-{slot.end:%H:%M}"
-        table.add_row(local, utc, slot.segment.kind, slot.segment.title)
+        table.add_row(local, utc, slot.segment.kind, Text(slot.segment.title))
     return table
 
 

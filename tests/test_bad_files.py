@@ -185,6 +185,15 @@ def test_check_reports_every_problem_of_a_file(tmp_path: Path) -> None:
     assert "labels[1].id: duplicate id 'topic'" in joined
 
 
+def test_check_shows_titles_as_written_even_when_they_look_like_markup(tmp_path: Path) -> None:
+    text = GOOD.replace('title = "Demo"', 'title = "Demo [/] [bold]x"')
+    text = text.replace('title = "Talk"', 'title = "Talk [/x] y"')
+    path = _write(tmp_path / "markup.toml", text)
+    done = cli("check", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Demo [/] [bold]x" in done.stdout and "Talk [/x] y" in done.stdout
+
+
 def test_problems_of_the_model_and_across_keys_come_together(tmp_path: Path) -> None:
     text = GOOD.replace('start = "18:00"', 'start = "6pm"').replace('id = "ana"', 'id = "Ana"')
     bad = tmp_path / "s.toml"
