@@ -396,21 +396,14 @@ def cut(
     room = limit - len(ellipsis)
     if room <= 0:
         return ellipsis[:limit]
-    # the longest raw prefix whose rendering fits (rendering grows with the prefix, nearly:
-    # the loop below corrects the rare case where a link stops being one when cut)
-    low, high = 0, min(len(text), room)
-    while low < high:
-        mid = (low + high + 1) // 2
-        if len(render(text[:mid])) <= room:
-            low = mid
-        else:
-            high = mid - 1
-    n = low
-    while True:
-        shown = render(text[:n].rstrip())
+    n, shown = _longest_fitting_prefix(text, room, render, len(whole))
+    while True:  # rendering grows with the prefix, nearly: a link may stop being one when cut
+        if text[:n] != text[:n].rstrip():
+            shown = render(text[:n].rstrip())
         if len(shown) <= room or n == 0:
             break
         n -= 1
+        shown = render(text[:n])
     if ends_in_stray_backslash(shown):
         shown = shown[:-1]
     return shown[:room] + ellipsis
@@ -418,6 +411,45 @@ def cut(
 
 def _plain(text: str) -> str:
     return text
+
+
+def _longest_fitting_prefix(
+    text: str, room: int, render: Callable[[str], str], whole: int
+) -> tuple[int, str]:
+    """The longest n (to within 1% of `room`) such that render(text[:n]) fits in `room`, and
+    that rendering; `whole` is the length of the whole text rendered (more than `room`).
+
+    The rendering's length grows with n, by at least one per character, and each guess costs a
+    rendering of that prefix, so guesses interpolate between the bounds (escaping adds about as
+    much everywhere) and a prefix that fits bounds the answer from above too: two or three
+    guesses suffice. A guess that does not halve the interval is followed by a halving one, so
+    unevenly escaped text costs at most about twice a bisection.
+    """
+    # a prefix longer than `room` never fits: rendering never shortens text
+    high = min(len(text), room + 1)
+    size_high = whole if high == len(text) else max(room + 1, whole * high // len(text))
+    low, size_low, shown_low = 0, 0, ""
+    halve = False
+    while high - low > 1:
+        width = high - low
+        if halve:
+            guess = (low + high) // 2
+        else:
+            guess = low + (room - size_low) * width // max(1, size_high - size_low)
+        guess = min(max(guess, low + 1), high - 1)
+        shown = render(text[:guess])
+        if len(shown) <= room:
+            low, size_low, shown_low = guess, len(shown), shown
+            if room - size_low <= room // 100:
+                break  # within 1% of the room: good enough, and a long rendering saved
+            # each further character adds at least one: a few more cannot fit
+            if low + room - size_low + 1 < high:
+                high = low + room - size_low + 1
+                size_high = room + 1
+        else:
+            high, size_high = guess, len(shown)
+        halve = high - low > width // 2
+    return low, shown_low
 
 
 def fit_lines(
