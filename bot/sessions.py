@@ -479,7 +479,7 @@ def _read(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise fail(f"cannot be read ({exc.strerror or exc})") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
     except UnicodeDecodeError as exc:
         raise fail(
             f"is not UTF-8 text (byte {exc.start + 1} cannot be read); save it as UTF-8"

@@ -185,6 +185,12 @@ def test_check_reports_every_problem_of_a_file(tmp_path: Path) -> None:
     assert "labels[1].id: duplicate id 'topic'" in joined
 
 
+def test_a_byte_order_mark_is_not_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_session(path).title == "Demo"
+
+
 def test_check_shows_titles_as_written_even_when_they_look_like_markup(tmp_path: Path) -> None:
     text = GOOD.replace('title = "Demo"', 'title = "Demo [/] [bold]x"')
     text = text.replace('title = "Talk"', 'title = "Talk [/x] y"')
