@@ -12,19 +12,29 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot import DEFAULT_CONFIG, DEFAULT_DATABASE
 from bot.maintenance import add_commands
 from bot.runtime import tune_gc
 from bot.sessions import ConfigError, Session, load_sessions
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 COMMANDS = ("run", "check", "report", "demo", "backup", "forget", "screen-url")
 
 NO_TOKEN = (
     "No Discord token: set DISCORD_TOKEN in the environment or in a .env file "
     "(README, 'Run it in a real Discord server'), or try the bot offline with "
     "`python run_bot.py demo`."
+)
+
+TOKEN_REFUSED = "Discord refused the token: check DISCORD_TOKEN."
+NEEDS_INTENT = (
+    "A session captures chat, which needs the Message Content intent: turn it on "
+    "in the Developer Portal (Bot > Privileged Gateway Intents)."
+)
+UNREACHABLE = (
+    "Could not reach Discord ({reason}): check the network connection, then start the bot again."
 )
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -174,7 +184,7 @@ def _setup_logging(level: str) -> None:
 def program_table(session: Session) -> Table:
     """Return the session's program as a table with session-local and UTC times."""
     zone = session.zone
-    table = Table(title=f"{session.title}  [{session.id}]", title_justify="left")
+    table = Table(title=Text(f"{session.title}  [{session.id}]"), title_justify="left")
     table.add_column(f"Local ({zone.key})", no_wrap=True)
     table.add_column("UTC", no_wrap=True)
     table.add_column("Kind")
@@ -182,7 +192,7 @@ def program_table(session: Session) -> Table:
     for slot in session.slots:
         local = f"{slot.start.astimezone(zone):%H:%M}-{slot.end.astimezone(zone):%H:%M}"
         utc = f"{slot.start:%H:%M}-{slot.end:%H:%M}"
-        table.add_row(local, utc, slot.segment.kind, slot.segment.title)
+        table.add_row(local, utc, slot.segment.kind, Text(slot.segment.title))
     return table
 
 
@@ -265,21 +275,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (DatabaseError, AddressError) as exc:
         err.print(str(exc), markup=False)
         return EXIT_USAGE
-    except Exception as exc:  # a login failure must read as a sentence, not a traceback
-        import discord
-
-        if isinstance(exc, discord.LoginFailure):
-            err.print("Discord refused the token: check DISCORD_TOKEN.", markup=False)
-            return EXIT_USAGE
-        if isinstance(exc, discord.PrivilegedIntentsRequired):
-            err.print(
-                "A session captures chat, which needs the Message Content intent: turn it on "
-                "in the Developer Portal (Bot > Privileged Gateway Intents).",
-                markup=False,
-            )
-            return EXIT_USAGE
-        raise
+    except Exception as exc:  # a failed start must read as a sentence, not a traceback
+        failure = connection_failure(exc)
+        if failure is None:
+            raise
+        status, sentence = failure
+        err.print(sentence, markup=False)
+        return status
     return EXIT_OK
+
+
+def connection_failure(exc: BaseException) -> tuple[int, str] | None:
+    """Say why the bot could not connect to Discord: (exit status, one sentence), or None.
+
+    A token Discord rejects is the operator's to fix (status 2); Discord out of reach (no
+    network, a name that does not resolve, Discord down) may pass (status 3). Once connected,
+    discord.py resumes a dropped connection by itself; this is only for the first one.
+    """
+    import socket
+
+    import aiohttp
+    import discord
+
+    if isinstance(exc, discord.LoginFailure):
+        return EXIT_USAGE, TOKEN_REFUSED
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return EXIT_USAGE, NEEDS_INTENT
+    if isinstance(exc, discord.ConnectionClosed):
+        if exc.code == 4004:  # the gateway's "authentication failed"
+            return EXIT_USAGE, TOKEN_REFUSED
+        reason = f"the gateway closed the connection with code {exc.code}"
+        return EXIT_UNREACHABLE, UNREACHABLE.format(reason=reason)
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 401:
+            return EXIT_USAGE, TOKEN_REFUSED
+        reason = f"Discord answered HTTP {exc.status}"
+        return EXIT_UNREACHABLE, UNREACHABLE.format(reason=reason)
+    if isinstance(exc, discord.GatewayNotFound):
+        return EXIT_UNREACHABLE, UNREACHABLE.format(reason="its gateway could not be found")
+    if isinstance(exc, TimeoutError):
+        return EXIT_UNREACHABLE, UNREACHABLE.format(reason="the connection timed out")
+    if isinstance(exc, aiohttp.ClientError | socket.gaierror | ConnectionError):
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return EXIT_UNREACHABLE, UNREACHABLE.format(reason=reason)
+    return None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

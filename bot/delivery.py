@@ -25,6 +25,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from bot.limits import cut
+
 T = TypeVar("T")
 
 RATE_LIMIT = 5  # messages per channel ...
@@ -32,6 +34,7 @@ RATE_WINDOW = 5.0  # ... per this many seconds (observed Discord limit; undocume
 DIGEST_SIZE = 40  # questions per digest card (40 short lines fit an embed's 4,096 characters)
 DIGEST_TEXT = 80  # characters of each question shown in a digest
 RETRY_SECONDS = 15  # the periodic delivery pass
+ERROR_TEXT = 300  # characters of Discord's error message repeated to moderators
 
 
 class Pacer:
@@ -127,6 +130,7 @@ def short(text: str, limit: int = DIGEST_TEXT) -> str:
 def describe_error(status: int | None, text: str | None) -> str:
     """A Discord failure as people read it: 'Discord error 403 Missing Permissions'."""
     words = (text or "").strip().splitlines()[0] if text and text.strip() else ""
+    words = cut(words, ERROR_TEXT, escape=False)
     if status is None:
         return f"Discord error ({words})" if words else "a Discord error"
     return f"Discord error {status} {words}".rstrip()

@@ -20,6 +20,7 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import Refusal
+from bot.limits import cut
 from bot.program import Timeline
 from bot.sessions import Session
 from bot.states import OPEN, VOTABLE, WAITING, State, can_move, sources_of, wording
@@ -587,8 +588,9 @@ class QuestionService:
     ) -> Question:
         """Give a question one of the session's labels."""
         if session.label(label_id) is None:
-            names = ", ".join(lab.id for lab in session.spec.labels) or "none"
-            raise Refusal(f"There is no label {label_id!r} in this session (labels: {names}).")
+            names = cut(", ".join(lab.id for lab in session.spec.labels) or "none", 1500)
+            typed = cut(label_id, 100, one_line=True)
+            raise Refusal(f"There is no label “{typed}” in this session (labels: {names}).")
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> Question:

@@ -2,21 +2,58 @@
 
 from __future__ import annotations
 
+import stat
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Every text the bot may show in Discord has a maximum, so that a file `check` accepts never
+# makes a message Discord refuses (bot/limits.py): a name fits an embed title (256) and, even
+# with every character escaped, an embed field (1,024); a label's name fits an autocomplete
+# choice (100) and its id a choice's value (100).
+NAME_MAX = 256
+LABEL_NAME_MAX = 100
+SHORT_MAX = 100  # honorifics, countries
+LINE_MAX = 256  # organizations, talk titles, themes, list items
+PARAGRAPH_MAX = 1024  # a guiding question, a label's description, the main question
+LONG_MAX = 4096  # descriptions and notes: at most an embed's description
+SLUG_MAX = 64
+REF_MAX = 100  # a channel or role name
+SNOWFLAKE_MAX = 2**64 - 1
+# Dates the bot can place in time in every zone, with room for delays and reminders.
+FIRST_DATE, LAST_DATE = date(1970, 1, 1), date(9998, 12, 31)
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=SLUG_MAX)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+LabelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_NAME_MAX)
+]
+Prose = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PARAGRAPH_MAX)
+]
+Short = Annotated[str, StringConstraints(max_length=SHORT_MAX)]
+Line = Annotated[str, StringConstraints(max_length=LINE_MAX)]
+Paragraph = Annotated[str, StringConstraints(max_length=PARAGRAPH_MAX)]
+Long = Annotated[str, StringConstraints(max_length=LONG_MAX)]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^(\d{4}-\d{2}-\d{2}T)?\d{2}:\d{2}$")]
-ChannelRef = Annotated[str, StringConstraints(min_length=1, max_length=100)] | int
+ChannelRef = (
+    Annotated[str, StringConstraints(min_length=1, max_length=REF_MAX)]
+    | Annotated[int, Field(ge=0, le=SNOWFLAKE_MAX)]
+)
 SegmentKind = Literal["logistics", "opening", "talk", "discussion", "qa", "closing"]
 
 
@@ -28,8 +65,8 @@ class Person(_Model):
     """The session's moderator."""
 
     name: Text
-    honorific: str | None = None
-    role: str | None = None
+    honorific: Short | None = None
+    role: Line | None = None
 
 
 class Speaker(_Model):
@@ -37,27 +74,27 @@ class Speaker(_Model):
 
     id: Slug
     name: Text
-    honorific: str | None = None
-    organization: str | None = None
-    country: str | None = None
-    theme: str | None = None
-    talk_title: str | None = None
-    description: str | None = None
+    honorific: Short | None = None
+    organization: Line | None = None
+    country: Short | None = None
+    theme: Line | None = None
+    talk_title: Line | None = None
+    description: Long | None = None
 
 
 class Label(_Model):
     """A topic moderators can give a question."""
 
     id: Slug
-    name: Text
-    description: str | None = None
+    name: LabelName
+    description: Paragraph | None = None
 
 
 class GuidingQuestion(_Model):
     """A question the moderator guides a discussion with."""
 
-    round: int | None = Field(default=None, ge=1)
-    text: Text
+    round: int | None = Field(default=None, ge=1, le=1000)
+    text: Prose
 
 
 class Segment(_Model):
@@ -69,7 +106,7 @@ class Segment(_Model):
     title: Text
     kind: SegmentKind = "logistics"
     speaker: Slug | None = None
-    description: str | None = None
+    description: Long | None = None
     guiding_questions: tuple[GuidingQuestion, ...] = ()
 
 
@@ -114,17 +151,17 @@ class SessionFile(_Model):
 
     id: Slug
     title: Text
-    event: str | None = None
+    event: Line | None = None
     date: date
     timezone: Text
     language: str | None = None
-    description: str | None = None
-    keywords: tuple[str, ...] = ()
-    audience: tuple[str, ...] = ()
-    objectives: tuple[str, ...] = ()
-    main_question: str | None = None
+    description: Long | None = None
+    keywords: tuple[Line, ...] = ()
+    audience: tuple[Line, ...] = ()
+    objectives: tuple[Paragraph, ...] = ()
+    main_question: Paragraph | None = None
     expected_participants: int | None = Field(default=None, ge=0)
-    notes: str | None = None
+    notes: Long | None = None
     moderator: Person | None = None
     speakers: tuple[Speaker, ...] = ()
     labels: tuple[Label, ...] = ()
@@ -254,70 +291,152 @@ def _local_problem(day: date, text: str, zone: ZoneInfo) -> str | None:
         naive = parse_local(day, text)
     except ValueError as exc:
         return f"{text!r} is not a valid time ({exc})"
+    if not FIRST_DATE <= naive.date() <= LAST_DATE:
+        return f"{text!r} is out of range (use a date from {FIRST_DATE} to {LAST_DATE})"
     aware = naive.replace(tzinfo=zone)
-    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    try:
+        back = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return f"{text!r} on {day} cannot be placed in time in {zone.key}"
+    if back != naive:
         return f"{text!r} does not exist in {zone.key} (the clocks skip it for daylight saving)"
     return None
 
 
-def _semantic_problems(spec: SessionFile) -> list[Problem]:
-    problems: list[Problem] = []
-    try:
-        zone = ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return [Problem("timezone", f"unknown time zone {spec.timezone!r} (use an IANA name)")]
+@dataclass(frozen=True)
+class _Draft:
+    """What the checks across keys need, read leniently from the raw file: a value that does
+    not validate is None (its own problem is reported by the model), the others are checked."""
 
-    for kind, ids in (
-        ("speakers", [s.id for s in spec.speakers]),
-        ("labels", [lab.id for lab in spec.labels]),
-    ):
+    date: date | None
+    timezone: str | None
+    speaker_ids: list[str | None]
+    label_ids: list[str | None]
+    segments: list[dict[str, str | None]]  # id, start, end, speaker
+    intake: dict[str, str | None]
+
+
+_T = TypeVar("_T")
+_DATE: TypeAdapter[date] = TypeAdapter(date)
+_SLUG: TypeAdapter[str] = TypeAdapter(Slug)
+_TEXT: TypeAdapter[str] = TypeAdapter(Text)
+_TIME: TypeAdapter[str] = TypeAdapter(LocalTime)
+
+
+def _valid(adapter: TypeAdapter[_T], value: Any) -> _T | None:
+    if value is None:
+        return None
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _items(raw: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = raw.get(key)
+    if not isinstance(value, list):
+        return []
+    return [item if isinstance(item, Mapping) else {} for item in value]
+
+
+def _draft(raw: Mapping[str, Any]) -> _Draft:
+    schedule = raw.get("schedule")
+    schedule = schedule if isinstance(schedule, Mapping) else {}
+    return _Draft(
+        date=_valid(_DATE, raw.get("date")),
+        timezone=_valid(_TEXT, raw.get("timezone")),
+        speaker_ids=[_valid(_SLUG, s.get("id")) for s in _items(raw, "speakers")],
+        label_ids=[_valid(_SLUG, lab.get("id")) for lab in _items(raw, "labels")],
+        segments=[
+            {
+                "id": _valid(_SLUG, seg.get("id")),
+                "start": _valid(_TIME, seg.get("start")),
+                "end": _valid(_TIME, seg.get("end")),
+                "speaker": _valid(_SLUG, seg.get("speaker")),
+            }
+            for seg in _items(raw, "program")
+        ],
+        intake={key: _valid(_TIME, schedule.get(key)) for key in ("intake_opens", "intake_closes")},
+    )
+
+
+def _semantic_problems(draft: _Draft) -> list[Problem]:
+    """The checks across keys: ids, references, times in the session's zone."""
+    problems: list[Problem] = []
+    zone: ZoneInfo | None = None
+    if draft.timezone is not None:
+        try:
+            zone = ZoneInfo(draft.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                Problem("timezone", f"unknown time zone {draft.timezone!r} (use an IANA name)")
+            )
+    day = draft.date
+    if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+        problems.append(
+            Problem("date", f"{day} is out of range (use a date from {FIRST_DATE} to {LAST_DATE})")
+        )
+        day = None
+
+    for kind, ids in (("speakers", draft.speaker_ids), ("labels", draft.label_ids)):
         seen: set[str] = set()
         for i, item_id in enumerate(ids):
+            if item_id is None:
+                continue
             if item_id in seen:
                 problems.append(Problem(f"{kind}[{i}].id", f"duplicate id {item_id!r}"))
             seen.add(item_id)
 
-    speaker_ids = {s.id for s in spec.speakers}
+    speaker_ids = set(draft.speaker_ids)
     seen_segments: set[str] = set()
-    previous: tuple[int, datetime] | None = None
-    for i, seg in enumerate(spec.program):
+    previous: tuple[str, datetime] | None = None
+    for i, seg in enumerate(draft.segments):
         where = f"program[{i}]"
-        if seg.id in seen_segments:
-            problems.append(Problem(f"{where}.id", f"duplicate id {seg.id!r}"))
-        seen_segments.add(seg.id)
-        if seg.speaker is not None and seg.speaker not in speaker_ids:
+        seg_id = seg["id"]
+        name = repr(seg_id) if seg_id is not None else where
+        if seg_id is not None and seg_id in seen_segments:
+            problems.append(Problem(f"{where}.id", f"duplicate id {seg_id!r}"))
+        if seg_id is not None:
+            seen_segments.add(seg_id)
+        speaker = seg["speaker"]
+        if speaker is not None and speaker not in speaker_ids:
             problems.append(
-                Problem(f"{where}.speaker", f"no speaker with id {seg.speaker!r} in [[speakers]]")
+                Problem(f"{where}.speaker", f"no speaker with id {speaker!r} in [[speakers]]")
             )
+        start_text, end_text = seg["start"], seg["end"]
+        if zone is None or day is None or start_text is None or end_text is None:
+            continue
         bad = [
             Problem(f"{where}.{key}", msg)
-            for key in ("start", "end")
-            if (msg := _local_problem(spec.date, getattr(seg, key), zone))
+            for key, text in (("start", start_text), ("end", end_text))
+            if (msg := _local_problem(day, text, zone))
         ]
         problems.extend(bad)
         if bad:
             continue
-        start = local_to_utc(spec.date, seg.start, zone)
-        end = local_to_utc(spec.date, seg.end, zone)
+        start = local_to_utc(day, start_text, zone)
+        end = local_to_utc(day, end_text, zone)
         if end <= start:
             problems.append(
-                Problem(f"{where}.end", f"segment ends ({seg.end}) before it starts ({seg.start})")
+                Problem(
+                    f"{where}.end", f"segment ends ({end_text}) before it starts ({start_text})"
+                )
             )
             continue
         if previous is not None and start < previous[1]:
             problems.append(
                 Problem(
                     f"{where}.start",
-                    f"segment {seg.id!r} starts before segment "
-                    f"{spec.program[previous[0]].id!r} ends (segments overlap or are out of order)",
+                    f"segment {name} starts before segment {previous[0]} ends "
+                    "(segments overlap or are out of order)",
                 )
             )
-        previous = (i, end)
+        previous = (name, end)
 
-    for key in ("intake_opens", "intake_closes"):
-        value = getattr(spec.schedule, key)
-        if value and (msg := _local_problem(spec.date, value, zone)):
-            problems.append(Problem(f"schedule.{key}", msg))
+    if zone is not None and day is not None:
+        for key, value in draft.intake.items():
+            if value and (msg := _local_problem(day, value, zone)):
+                problems.append(Problem(f"schedule.{key}", msg))
     return problems
 
 
@@ -334,25 +453,64 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
             message = 'expected a time as "HH:MM" or "YYYY-MM-DDTHH:MM"'
         elif item["type"] == "string_pattern_mismatch":
             message = "expected lowercase letters, digits and hyphens"
+        elif item["type"] == "string_too_long":
+            limit = item.get("ctx", {}).get("max_length")
+            size = len(item["input"]) if isinstance(item["input"], str) else None
+            message = (
+                f"too long: {size:,} characters, at most {limit:,} (Discord cannot show more)"
+                if size is not None and limit is not None
+                else message
+            )
         problems.append(Problem(path, message))
     return problems
 
 
-def load_session(path: Path) -> Session:
-    """Read and validate one session file, raising SessionFileError with every problem."""
+def _read(path: Path) -> dict[str, Any]:
+    """Parse a session file, or raise SessionFileError with one sentence on what is wrong."""
+
+    def fail(message: str) -> SessionFileError:
+        return SessionFileError(path, [Problem("", message)])
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except OSError as exc:
+        raise fail(f"cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise fail("is a folder, not a session file")
+    if not stat.S_ISREG(mode):
+        raise fail("is not a regular file (a pipe, socket or device); give a .toml file")
     try:
         with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise SessionFileError(path, [Problem("", "file not found")]) from None
+            data = handle.read()
+    except OSError as exc:
+        raise fail(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
+    except UnicodeDecodeError as exc:
+        raise fail(
+            f"is not UTF-8 text (byte {exc.start + 1} cannot be read); save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SessionFileError(path, [Problem("", f"not valid TOML: {exc}")]) from None
+        raise fail(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise fail("not valid TOML: its arrays or tables are nested too deeply") from None
+
+
+def load_session(path: Path) -> Session:
+    """Read and validate one session file, raising SessionFileError with every problem."""
+    raw = _read(path)
+    problems: list[Problem] = []
+    spec: SessionFile | None = None
     try:
         spec = SessionFile.model_validate(raw)
     except ValidationError as exc:
-        raise SessionFileError(path, _pydantic_problems(exc)) from None
-    problems = _semantic_problems(spec)
-    if problems:
+        problems += _pydantic_problems(exc)
+    problems += _semantic_problems(_draft(raw))
+    if problems or spec is None:
         raise SessionFileError(path, problems)
     return Session(spec, path)
 

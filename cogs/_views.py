@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 
 import discord
 
-from bot.delivery import DIGEST_TEXT, short
-from bot.questions import Question
+from bot.delivery import DIGEST_TEXT
+from bot.limits import EMBED_DESCRIPTION, cut, fit_lines
+from bot.questions import Question, QueueView
 from bot.sessions import Session
 from bot.similarity_text import duplicate_note, merge_label, vote_instead_label
 from bot.states import VOTABLE, State, wording
@@ -55,9 +56,8 @@ def label_name(session: Session, label_id: str | None) -> str | None:
 
 
 def body(text: str) -> str:
-    """User text for an embed description: escaped, and cut to fit."""
-    out = shown(text)
-    return out if len(out) <= EMBED_TEXT else out[: EMBED_TEXT - 1] + "…"
+    """User text for an embed description: cut, then escaped, to fit."""
+    return cut(text, EMBED_TEXT)
 
 
 def also_asked(q: Question) -> str | None:
@@ -137,18 +137,12 @@ def live_content(q: Question) -> str:
 
 def digest_embed(questions: list[Question]) -> discord.Embed:
     """One card for several new questions, when there are too many to post one card each."""
-    lines = []
-    for q in questions:
-        text = shown(short(q.text))
-        if len(text) > DIGEST_TEXT + 10:
-            text = text[: DIGEST_TEXT + 9] + "…"
-        lines.append(f"**#{q.number}** · {text}")
-    lines.append("")
-    lines.append("Review them with `/qa approve number:N`, `/qa reject number:N` or `/qa queue`.")
+    lines = [f"**#{q.number}** · {cut(q.text, DIGEST_TEXT, one_line=True)}" for q in questions]
+    review = "\nReview them with `/qa approve number:N`, `/qa reject number:N` or `/qa queue`."
     first, last = questions[0].number, questions[-1].number
     embed = discord.Embed(
         title=f"New questions #{first}–#{last} ({len(questions)})",
-        description="\n".join(lines)[:4096],
+        description=fit_lines(lines, EMBED_DESCRIPTION, review),
         colour=STATE_COLOURS[State.PENDING],
     )
     embed.set_footer(
@@ -156,6 +150,34 @@ def digest_embed(questions: list[Question]) -> discord.Embed:
         "Discord's rate limits."
     )
     return embed
+
+
+def queue_line(session: Session, q: Question) -> str:
+    speaker = session.speaker(q.speaker_id)
+    who = f" · for {cut(speaker.name, 100, one_line=True)}" if speaker else ""
+    return f"**#{q.number}** · 👍 {q.votes}{who} · {cut(q.text, 90, one_line=True)}"
+
+
+def queue_embed(session: Session, view: QueueView) -> discord.Embed:
+    """The answer to /qa queue: the top approved questions, one line each, and the counts."""
+    counts = " · ".join(f"{state} {n}" for state, n in view.counts.items())
+    lines = [queue_line(session, q) for q in view.top] or ["No approved questions yet."]
+    embed = discord.Embed(
+        title=f"Queue: top {len(view.top)} by votes",
+        description=fit_lines(lines, EMBED_DESCRIPTION),
+    )
+    embed.set_footer(text=counts)
+    return embed
+
+
+def myquestions_embed(mine: list[Question]) -> discord.Embed:
+    """The answer to /myquestions: the asker's last 20 questions, one line each."""
+    lines = []
+    for q in mine[-20:]:
+        votes = f" · 👍 {q.votes}" if q.state in VOTABLE else ""
+        text = cut(q.text, 80, one_line=True)
+        lines.append(f"**#{q.number}** · {wording(q.state).mine}{votes} · {text}")
+    return discord.Embed(title="Your questions", description=fit_lines(lines, EMBED_DESCRIPTION))
 
 
 # ----------------------------------------------------------------------- views

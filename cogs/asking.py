@@ -20,7 +20,7 @@ from bot.runs import Runs
 from bot.sessions import Session
 from bot.similar import SimilarQuestions
 from bot.similarity_text import hint_text
-from bot.states import VOTABLE, State, wording
+from bot.states import State
 from cogs._common import (
     edit_clicked,
     question_session,
@@ -29,7 +29,7 @@ from cogs._common import (
     shown,
     speaker_choices,
 )
-from cogs._views import confirmation_view
+from cogs._views import confirmation_view, myquestions_embed
 from cogs.errors import answering
 from cogs.posting import Posting
 
@@ -130,13 +130,7 @@ class Asking(commands.Cog):
             if not mine:
                 await reply(interaction, "You have not asked anything in this session yet; /ask.")
                 return
-            lines = []
-            for q in mine[-20:]:
-                text = q.text if len(q.text) <= 80 else q.text[:79] + "…"
-                votes = f" · 👍 {q.votes}" if q.state in VOTABLE else ""
-                lines.append(f"**#{q.number}** · {wording(q.state).mine}{votes} · {shown(text)}")
-            embed = discord.Embed(title="Your questions", description="\n".join(lines)[:4000])
-            await reply(interaction, "", embed=embed)
+            await reply(interaction, "", embed=myquestions_embed(mine))
 
     @app_commands.command(name="withdraw", description="Withdraw one of your questions.")
     @app_commands.describe(number="Your question's number (#N)")

@@ -27,10 +27,9 @@ from cogs._common import (
     reply,
     require_moderator,
     session_of,
-    shown,
     speaker_choices,
 )
-from cogs._views import card_embed, card_view, label_name, outcome, speaker_name
+from cogs._views import card_embed, card_view, label_name, outcome, queue_embed
 from cogs.errors import answering, handle_error
 from cogs.posting import Posting
 
@@ -56,13 +55,6 @@ class Context:
 
     def outcome(self, q: Question, verb: str | None = None) -> str:
         return outcome(q, self.actor_name, verb)
-
-
-def _line(session: Session, q: Question) -> str:
-    text = q.text if len(q.text) <= 90 else q.text[:89] + "…"
-    speaker = speaker_name(session, q.speaker_id)
-    who = f" · for {speaker}" if speaker else ""
-    return f"**#{q.number}** · 👍 {q.votes}{who} · {shown(text)}"
 
 
 class Moderation(
@@ -220,13 +212,7 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             view = await self.questions.queue(ctx.run.id)
-            counts = " · ".join(f"{state} {n}" for state, n in view.counts.items())
-            lines = [_line(ctx.session, q) for q in view.top] or ["No approved questions yet."]
-            embed = discord.Embed(
-                title=f"Queue: top {len(view.top)} by votes", description="\n".join(lines)[:4000]
-            )
-            embed.set_footer(text=counts)
-            await reply(interaction, "", embed=embed)
+            await reply(interaction, "", embed=queue_embed(ctx.session, view))
 
     @app_commands.command(name="next", description="Answer the top-voted question next.")
     @app_commands.describe(speaker="Only questions for this speaker")

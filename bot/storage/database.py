@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
@@ -123,19 +125,106 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def check_regular(path: Path) -> None:
+    """Refuse a database path (or an SQLite sidecar of it) that is a pipe, socket or device:
+    opening one would block or read what is not a database."""
+    for candidate in (path, *(Path(f"{path}{suffix}") for suffix in SIDECARS)):
+        try:
+            mode = candidate.stat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise DatabaseError(
+                f"Cannot read the database {path}: {exc.strerror or exc}."
+            ) from None
+        if stat.S_ISDIR(mode):
+            raise DatabaseError(f"The database path {candidate} is a folder, not a file.")
+        if not stat.S_ISREG(mode):
+            raise DatabaseError(
+                f"The database path {candidate} is not a regular file (a pipe, socket or "
+                "device); point --database at a file."
+            )
+
+
+@functools.cache
+def expected_schema(version: int) -> dict[str, frozenset[str]]:
+    """The tables and views (with their columns) that migrations 1..version make."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for number, _name, sql in migrations():
+            if number > version:
+                break
+            for statement in split_statements(sql):
+                conn.execute(statement)
+        return _schema_of(conn)
+    finally:
+        conn.close()
+
+
+def _schema_of(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+    ]
+    return {
+        name: frozenset(
+            row[1] for row in conn.execute("SELECT * FROM pragma_table_info(?)", (name,))
+        )
+        for name in names
+    }
+
+
+def _schema_problem(path: Path, conn: sqlite3.Connection, version: int) -> str | None:
+    """Say, in one sentence, why a sound SQLite file is not a log of this bot, or None."""
+    found = _schema_of(conn)
+    if version == 0:
+        if not found:
+            return None  # empty: the bot makes its tables
+        names = ", ".join(sorted(found)[:5]) + (", ..." if len(found) > 5 else "")
+        return (
+            f"The database {path} belongs to another application (it has tables {names} but "
+            "no schema version of this bot); point --database at another file. "
+            "The file was not changed."
+        )
+    expected = expected_schema(version)
+    missing = [name for name in expected if name not in found]
+    lacking = [
+        f"{name}.{column}"
+        for name, columns in expected.items()
+        if name in found
+        for column in sorted(columns - found[name])
+    ]
+    if not missing and not lacking:
+        return None
+    gaps = missing + lacking
+    what = ", ".join(gaps[:5]) + (", ..." if len(gaps) > 5 else "")
+    return (
+        f"The database {path} says schema {version} but lacks {what}; it is damaged or "
+        "another application's: restore it from a backup or point --database elsewhere. "
+        "The file was not changed."
+    )
+
+
 def preflight(path: Path) -> None:
     """Check the database file without changing it; raise DatabaseError with one sentence.
 
-    Refuses: a file that is not an SQLite database or is corrupt, one written by a newer version
-    of the bot, one that cannot be written (read-only), and one another process holds locked.
+    Refuses: a path that is not a regular file (a folder, pipe or device), a file that is not an
+    SQLite database or is corrupt, another application's database, one whose tables are
+    missing, one written by a newer version of the bot, one that cannot be written
+    (read-only), and one another process holds locked.
     """
     if not path.exists():
         parent = path.parent if str(path.parent) else Path(".")
         if parent.exists() and not os.access(parent, os.W_OK):
             raise DatabaseError(f"Cannot create the database {path}: the folder is read-only.")
         return
-    if path.is_dir():
-        raise DatabaseError(f"The database path {path} is a folder, not a file.")
+    check_regular(path)
     if not os.access(path, os.R_OK):
         raise DatabaseError(f"Cannot read the database {path}: permission denied.")
     try:
@@ -170,6 +259,9 @@ def preflight(path: Path) -> None:
                 f"The database {path} is damaged (integrity check: {detail}); "
                 "restore it from a backup. The file was not changed."
             )
+        problem = _schema_problem(path, conn, version)
+        if problem is not None:
+            raise DatabaseError(problem)
     finally:
         conn.close()
     if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
@@ -517,6 +609,7 @@ async def open_readonly(path: Path) -> aiosqlite.Connection:
     """Open a database for reading only (reports), refusing one of another schema version."""
     if not path.exists():
         raise DatabaseError(f"No database at {path}.")
+    check_regular(path)
     try:
         conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
