@@ -196,6 +196,11 @@ class Failures:
     def failing(self, session_id: str, kind: str) -> bool:
         return (session_id, kind) in self._streaks
 
+    def streak(self, session_id: str, kind: str) -> str | None:
+        """The error of the channel's current streak of failures, or None."""
+        streak = self._streaks.get((session_id, kind))
+        return streak.error if streak is not None else None
+
     def failed(self, session_id: str, kind: str, ids: Sequence[int], error: str) -> bool:
         """Record a failure; return True when it starts a streak (tell people once)."""
         key = (session_id, kind)

@@ -862,6 +862,13 @@ class QuestionService:
             return False
         return await self.db.read(lambda conn: qrepo.card_is_shared(conn, q.id, message_id))
 
+    async def set_live_message(self, question_id: int, message_id: int) -> None:
+        await self.db.write(lambda conn: qrepo.set_live_message(conn, question_id, message_id))
+
+    async def set_refused(self, question_ids: list[int], kind: str, reason: str) -> None:
+        """Discord refuses this card ("card") or vote message ("vote") for good."""
+        await self.db.write(lambda conn: qrepo.set_refused(conn, question_ids, kind, reason))
+
     async def set_vote_message(self, question_id: int, message_id: int) -> None:
         await self.db.write(lambda conn: qrepo.set_vote_message(conn, question_id, message_id))
 

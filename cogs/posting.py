@@ -1,21 +1,26 @@
 """Posting: the one home of every message about a question, kept in step with the log.
 
-Cards and vote messages the log says are missing are posted, paced, and failures retried;
-changed questions have their messages edited; the live question is announced.
+Cards, vote messages and live announcements the log says are missing are posted, paced, and
+failures retried; changed questions have their messages edited.
 
-A question is committed and its asker answered first; then a delivery pass for its session posts
-what has no message id yet (bot.delivery has the rules). Passes run:
+A question is committed and its asker answered first; then a pass posts what has no message id
+yet (bot.delivery has the rules). Each kind of message has its own pass and its own queue, so
+neither waits on the other: cards (moderation channel, combined into digest cards in a burst),
+vote messages (questions channel) and live announcements (live channel). Passes run:
 
 - right after a change (an /ask, an approval), for the questions that change touched, in the
   same task, so the asker's confirmation never waits for Discord;
-- when a channel's rate window reopens, if a burst left questions waiting;
+- when a channel's rate window reopens, if a burst left messages waiting;
 - every `RETRY_SECONDS` on an APScheduler interval job, and when the bot is ready (after a
   start or a restart), over every question of the run still missing a message: this is how
-  posts that failed (Discord error, missing permission, missing channel) are retried.
+  posts that failed (Discord error, missing permission, missing channel) are retried, a live
+  announcement included.
 
-Passes of one session run one at a time under a lock, and a question gets a message only while
-its id is NULL, so nothing is posted twice. Moderators are told once when posting in a channel
-fails and once when it works again; the log gets one warning line, not a traceback.
+Every channel gets at most about 5 messages per 5 seconds. Passes of one kind and session run
+one at a time under a lock, and a question gets a message only while its id is NULL, so nothing
+is posted twice. A message Discord refuses for good (400) is marked with its reason and never
+holds back the ones behind it. Moderators are told once when posting in a channel fails, once
+when it works again, and once per message refused for good.
 """
 
 from __future__ import annotations
@@ -28,21 +33,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.delivery import (
-    RETRY_SECONDS,
-    Failures,
-    Pacer,
-    describe_error,
-    failure_notice,
-    missing_channel_notice,
-    plan_cards,
-    recovery_notice,
-)
+from bot.delivery import RETRY_SECONDS, Pacer, plan_cards
 from bot.questions import Question, QuestionService
 from bot.sessions import Session
 from bot.similar import SimilarQuestions
-from bot.states import VOTABLE
+from bot.states import VOTABLE, State
 from cogs._common import session_channel
+from cogs._telling import NOT_FOUND, Telling, error_of, refused_for_good
 from cogs._views import (
     card_embed,
     card_view,
@@ -59,12 +56,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_ID = "qa:delivery"
-NOT_FOUND = "channel not found"
 WAKE_MARGIN = 1.0
+#: The kinds of message, each with its channel.
+CHANNEL = {"cards": "moderation", "votes": "questions", "live": "live"}
+
+Key = tuple[str, str]  # (session id, kind)
 
 
 def _monotonic() -> float:
     return time.monotonic()  # looked up at call time, so a simulated clock is honoured
+
+
+def missing(kind: str, q: Question) -> bool:
+    """Whether this question still needs its message of this kind."""
+    if kind == "cards":
+        return q.card_message_id is None and q.card_error is None
+    if kind == "votes":
+        return q.vote_message_id is None and q.vote_error is None and q.state in VOTABLE
+    return q.live_message_id is None and q.state == State.LIVE
 
 
 class Posting(commands.Cog):
@@ -75,12 +84,11 @@ class Posting(commands.Cog):
         self.questions = questions
         self.similar = similar
         self.pacer = Pacer(clock=_monotonic)
-        self.failures = Failures()
-        self._pending: dict[str, set[int]] = {}
-        self._held: dict[str, set[int]] = {}  # cards waiting for the channel's window to reopen
-        self._live: dict[str, int] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self.telling = Telling(bot, self.pacer)
+        self._pending: dict[Key, set[int]] = {}
+        self._held: dict[Key, set[int]] = {}  # waiting for their channel's window to reopen
+        self._locks: dict[Key, asyncio.Lock] = {}
+        self._timers: dict[Key, asyncio.Task[None]] = {}
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -102,13 +110,10 @@ class Posting(commands.Cog):
     # -------------------------------------------------------------------- entry
 
     def note(self, session_id: str, *question_ids: int) -> None:
-        """These questions may need a message: the next pass looks at them."""
-        self._pending.setdefault(session_id, set()).update(question_ids)
-        self._held.get(session_id, set()).difference_update(question_ids)  # changed: read again
-
-    def note_live(self, session_id: str, question_id: int) -> None:
-        """The live announcement of this question failed: retry it while it is live."""
-        self._live[session_id] = question_id
+        """These questions may need a message: the next passes look at them."""
+        for kind in CHANNEL:
+            self._pending.setdefault((session_id, kind), set()).update(question_ids)
+            self._held.get((session_id, kind), set()).difference_update(question_ids)
 
     async def sweep(self) -> None:
         """The periodic pass: every session, every question of its run still missing a message."""
@@ -122,168 +127,160 @@ class Posting(commands.Cog):
 
     async def deliver(self, session: Session, *, sweep: bool = False) -> None:
         """Post what the session's noted questions (all of the run's, on a sweep) still need."""
-        if self.bot.db is None or not self.bot.db.is_open or not self.bot.servers_known.is_set():
+        if not self.bot.db.is_open or not self.bot.servers_known.is_set():
             return
-        async with self._locks.setdefault(session.id, asyncio.Lock()):
-            await self._pass(session, sweep)
+        found = await self._swept(session) if sweep else None
+        for kind in CHANNEL:
+            async with self._locks.setdefault((session.id, kind), asyncio.Lock()):
+                await self._pass(session, kind, found)
+
+    async def post_new(self, session: Session, *question_ids: int) -> None:
+        """Post what these questions still lack, paced; failures are kept for the retry."""
+        self.note(session.id, *question_ids)
+        await self.deliver(session)
+
+    async def _swept(self, session: Session) -> dict[int, Question]:
+        run = self.bot.runs.get(session.id)
+        if run is None:
+            return {}
+        return {q.id: q for q in await self.questions.undelivered(run.id)}
 
     # --------------------------------------------------------------------- pass
 
     def _channel(self, session: Session, kind: str) -> discord.TextChannel | None:
-        return session_channel(self.bot, session, kind)
+        return session_channel(self.bot, session, CHANNEL.get(kind, kind))
 
-    def _window_shut(self, session: Session) -> bool:
-        channel = self._channel(session, "moderation")
-        return channel is not None and self.pacer.budget(channel.id) == 0
-
-    async def _pass(self, session: Session, sweep: bool) -> None:
-        core = self.questions
-        pending = self._pending.setdefault(session.id, set())
-        held = self._held.setdefault(session.id, set())
-        # Cards held for the moderation channel's rate window are read again only once it
-        # reopens: in a burst, every new ask would otherwise re-read every held question.
-        skipped = held & pending if not sweep and self._window_shut(session) else set()
+    async def _pass(self, session: Session, kind: str, swept: dict[int, Question] | None) -> None:
+        key = (session.id, kind)
+        pending = self._pending.setdefault(key, set())
+        held = self._held.setdefault(key, set())
+        channel = self._channel(session, kind)
+        # Messages held for their channel's rate window are read again only once it reopens:
+        # in a burst, every new ask would otherwise re-read every held question.
+        shut = channel is not None and self.pacer.budget(channel.id) == 0
+        skipped = held & pending if swept is None and shut else set()
         if not skipped:
             held.clear()
-        run = self.bot.runs.get(session.id)
-        found: dict[int, Question] = {}
-        unread = pending - skipped
+        found: dict[int, Question] = dict(swept or {})
+        unread = pending - skipped - set(found)
         if unread:
-            found.update((q.id, q) for q in await core.by_ids(list(unread)))
-        if sweep and run is not None:
-            found.update((q.id, q) for q in await core.undelivered(run.id))
-        cards = [q for q in found.values() if q.card_message_id is None]
-        votes = [q for q in found.values() if q.vote_message_id is None and q.state in VOTABLE]
-        cards.sort(key=lambda q: q.id)
-        votes.sort(key=lambda q: q.id)
+            found.update((q.id, q) for q in await self.questions.by_ids(list(unread)))
+        todo = sorted((q for q in found.values() if missing(kind, q)), key=lambda q: q.id)
         waiting: set[int] = set()
-        if cards:
-            waiting |= await self._post_cards(session, cards, sweep)
-        if votes:
-            waiting |= await self._post_votes(session, votes, sweep)
-        await self._retry_live(session, sweep)
+        if todo:
+            waiting = await self._post(session, kind, channel, todo, sweep=swept is not None)
         pending.clear()
         pending.update(waiting | skipped)
 
-    def _skip(self, session: Session, kind: str, sweep: bool, qs: list[Question]) -> bool:
-        """A failing channel is retried by the periodic pass only, not on every change; the
-        questions it holds back count among those that could not be posted."""
-        if sweep or not self.failures.failing(session.id, kind):
-            return False
-        self.failures.hold(session.id, kind, [q.id for q in qs])
-        return True
-
-    async def _post_cards(self, session: Session, cards: list[Question], sweep: bool) -> set[int]:
-        kind = "moderation"
-        if self._skip(session, kind, sweep, cards):
-            return {q.id for q in cards}
-        channel = self._channel(session, kind)
+    async def _post(
+        self,
+        session: Session,
+        kind: str,
+        channel: discord.TextChannel | None,
+        todo: list[Question],
+        *,
+        sweep: bool,
+    ) -> set[int]:
+        """Post what the window allows now; return the ids still waiting."""
+        where = CHANNEL[kind]
+        if not sweep and self.telling.failing(session.id, where):
+            # a failing channel is retried by the periodic pass only, not on every change
+            self.telling.hold(session.id, where, todo)
+            return {q.id for q in todo}
         if channel is None:
-            await self._failed(session, kind, cards, NOT_FOUND)
-            return {q.id for q in cards}
-        plan = plan_cards(cards, self.pacer.budget(channel.id))
-        core = self.questions
-        duplicates = await self.duplicates(plan.singles)
+            await self.telling.failed(session, where, todo, NOT_FOUND)
+            return {q.id for q in todo}
+        budget = self.pacer.budget(channel.id)
+        if kind == "cards":
+            plan = plan_cards(todo, budget)
+            later = plan.later
+            groups = [[q] for q in plan.singles] + plan.digests
+        else:
+            groups = [[q] for q in todo[:budget]]
+            later = todo[budget:]
+        duplicates = await self.duplicates(todo[:budget]) if kind == "cards" else {}
         sent = 0
-        for index, q in enumerate(plan.singles):
+        for index, group in enumerate(groups):
             self.pacer.spend(channel.id)
             try:
-                duplicate = duplicates.get(q.id)
-                view = card_view(q, duplicate=duplicate)
-                embed = card_embed(session, q, duplicate=duplicate)
+                content, embed, view = self._message(session, kind, group, duplicates)
                 message = await (
-                    channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
+                    channel.send(content, embed=embed, view=view)
+                    if view is not None
+                    else channel.send(content, embed=embed)
                 )
             except discord.HTTPException as exc:
-                left = plan.singles[index:] + [q for d in plan.digests for q in d] + plan.later
-                await self._failed(session, kind, left, _error(exc))
+                if refused_for_good(exc):
+                    await self._refused(session, kind, group, error_of(exc))
+                    continue
+                left = [q for g in groups[index:] for q in g] + later
+                await self.telling.failed(session, where, left, error_of(exc))
                 return {q.id for q in left}
-            await core.set_card_message(q.id, message.id)
+            await self._record(kind, group, message.id)
             sent += 1
-        for index, group in enumerate(plan.digests):
-            self.pacer.spend(channel.id)
-            try:
-                message = await channel.send(embed=digest_embed(group))
-            except discord.HTTPException as exc:
-                left = [q for d in plan.digests[index:] for q in d] + plan.later
-                await self._failed(session, kind, left, _error(exc))
-                return {q.id for q in left}
-            await core.set_card_messages([q.id for q in group], message.id)
+        if sent:
+            await self.telling.recovered(session, where)
+        if later:
+            self._held.setdefault((session.id, kind), set()).update(q.id for q in later)
+            self._wake_later(session, kind, self.pacer.wait(channel.id))
+        return {q.id for q in later}
+
+    def _message(
+        self, session: Session, kind: str, group: list[Question], duplicates: dict[int, Question]
+    ) -> tuple[str | None, discord.Embed, discord.ui.View | None]:
+        """(content, embed, view) of the message for this question, or this digest of them."""
+        q = group[0]
+        if kind == "cards" and len(group) > 1:
+            return None, digest_embed(group), None
+        if kind == "cards":
+            duplicate = duplicates.get(q.id)
+            return (
+                None,
+                card_embed(session, q, duplicate=duplicate),
+                card_view(q, duplicate=duplicate),
+            )
+        if kind == "votes":
+            return None, vote_embed(session, q), vote_view(q)
+        return live_content(q), live_embed(session, q), None
+
+    async def _record(self, kind: str, group: list[Question], message_id: int) -> None:
+        if kind == "cards" and len(group) > 1:
+            await self.questions.set_card_messages([q.id for q in group], message_id)
             log.info(
-                "session %s: %d question cards combined in one digest (#%d-#%d)",
-                session.id,
+                "%d question cards combined in one digest (#%d-#%d)",
                 len(group),
                 group[0].number,
                 group[-1].number,
             )
-            sent += 1
-        if sent:
-            await self._recovered(session, kind)
-        if plan.later:
-            self._held.setdefault(session.id, set()).update(q.id for q in plan.later)
-            self._wake_later(session, self.pacer.wait(channel.id))
-        return {q.id for q in plan.later}
+        elif kind == "cards":
+            await self.questions.set_card_message(group[0].id, message_id)
+        elif kind == "votes":
+            await self.questions.set_vote_message(group[0].id, message_id)
+        else:
+            await self.questions.set_live_message(group[0].id, message_id)
 
-    async def _post_votes(self, session: Session, votes: list[Question], sweep: bool) -> set[int]:
-        kind = "questions"
-        if self._skip(session, kind, sweep, votes):
-            return {q.id for q in votes}
-        channel = self._channel(session, kind)
-        if channel is None:
-            await self._failed(session, kind, votes, NOT_FOUND)
-            return {q.id for q in votes}
-        # each vote message needs its own button: no digest, and no waiting here either
-        # (approvals come at a moderator's pace; discord.py queues sends on a rate limit)
-        now = votes
-        core = self.questions
-        for index, q in enumerate(now):
-            self.pacer.spend(channel.id)
-            try:
-                view = vote_view(q)
-                embed = vote_embed(session, q)
-                message = await (
-                    channel.send(embed=embed, view=view) if view else channel.send(embed=embed)
-                )
-            except discord.HTTPException as exc:
-                left = now[index:]
-                await self._failed(session, kind, left, _error(exc))
-                return {q.id for q in left}
-            await core.set_vote_message(q.id, message.id)
-        await self._recovered(session, kind)
-        return set()
+    async def _refused(
+        self, session: Session, kind: str, group: list[Question], error: str
+    ) -> None:
+        if kind in ("cards", "votes"):
+            await self.questions.set_refused([q.id for q in group], kind[:-1], error)
+        await self.telling.refused(session, CHANNEL[kind], group, error)
 
-    async def _retry_live(self, session: Session, sweep: bool) -> None:
-        question_id = self._live.get(session.id)
-        if question_id is None or self._skip(session, "live", sweep, []):
-            return
-        q = await self.questions.get_by_id(question_id)
-        if q is None or q.state != "live":
-            self._live.pop(session.id, None)
-            self.failures.recovered(session.id, "live")
-            return
-        error = await self.announce_live(session, q)
-        if error is None:
-            self._live.pop(session.id, None)
+    # ---------------------------------------------------------------- the live one
 
     async def announce_live(self, session: Session, q: Question) -> str | None:
-        """Announce the live question; return None, or what went wrong (it is retried)."""
-        kind = "live"
-        channel = self._channel(session, kind)
-        if channel is None:
-            error = NOT_FOUND
-        else:
-            self.pacer.spend(channel.id)
-            try:
-                await channel.send(live_content(q), embed=live_embed(session, q))
-            except discord.HTTPException as exc:
-                error = _error(exc)
-            else:
-                self._live.pop(session.id, None)
-                await self._recovered(session, kind)
-                return None
-        self.note_live(session.id, q.id)
-        await self._failed(session, kind, [q], error)
-        return error
+        """Announce the question being answered now; return None, or what went wrong (it is
+        retried while the question is live, after a restart too)."""
+        if not self.bot.servers_known.is_set():
+            return None  # posted by the first pass once the servers are known
+        self.note(session.id, q.id)
+        async with self._locks.setdefault((session.id, "live"), asyncio.Lock()):
+            await self._pass(session, "live", None)
+        current = await self.questions.get_by_id(q.id)
+        if current is None or current.live_message_id is not None or current.state != State.LIVE:
+            return None
+        streak = self.telling.failures.streak(session.id, "live")
+        return streak or NOT_FOUND
 
     # ------------------------------------------------------------------ changes
 
@@ -293,16 +290,9 @@ class Posting(commands.Cog):
         matches = {q.id: m for q in questions if (m := self.similar.duplicate(q)) is not None}
         if not matches:
             return {}
-        found = {
-            k.id: k for k in await self.questions.by_ids([m.question_id for m in matches.values()])
-        }
+        ids = [m.question_id for m in matches.values()]
+        found = {k.id: k for k in await self.questions.by_ids(ids)}
         return {qid: found[m.question_id] for qid, m in matches.items() if m.question_id in found}
-
-    async def post_new(self, session: Session, *question_ids: int) -> None:
-        """Post what these questions still lack (card, vote message), paced; failures are kept
-        for the periodic retry."""
-        self.note(session.id, *question_ids)
-        await self.deliver(session)
 
     async def refresh(
         self,
@@ -320,33 +310,32 @@ class Posting(commands.Cog):
             # a digest card (shared by several questions) stays as posted
             duplicate = (await self.duplicates([q])).get(q.id)
             await _edit(
-                self._channel(session, "moderation"),
+                self._channel(session, "cards"),
                 q.card_message_id,
                 card_embed(session, q, outcome, duplicate=duplicate),
                 card_view(q, duplicate=duplicate),
             )
         if q.vote_message_id is not None:
             await _edit(
-                self._channel(session, "questions"),
+                self._channel(session, "votes"),
                 q.vote_message_id,
                 vote_embed(session, q),
                 vote_view(q),
             )
-        elif q.state in VOTABLE:
+        elif missing("votes", q):
             await self.post_new(session, q.id)
 
-    # ----------------------------------------------------------------- telling
-
-    def _wake_later(self, session: Session, seconds: float) -> None:
+    def _wake_later(self, session: Session, kind: str, seconds: float) -> None:
         """Run another pass when the channel's rate window reopens."""
-        timer = self._timers.get(session.id)
+        key = (session.id, kind)
+        timer = self._timers.get(key)
         if timer is not None and not timer.done():
             return
 
         async def later() -> None:
             # a second's margin: Discord's own window does not start exactly where ours does
             await asyncio.sleep(seconds + WAKE_MARGIN)
-            self._timers.pop(session.id, None)
+            self._timers.pop(key, None)
             try:
                 await self.deliver(session)
             except asyncio.CancelledError:
@@ -354,55 +343,7 @@ class Posting(commands.Cog):
             except Exception:
                 log.exception("delivery pass for session %s failed", session.id)
 
-        self._timers[session.id] = asyncio.create_task(later(), name=f"delivery {session.id}")
-
-    async def _failed(self, session: Session, kind: str, qs: list[Question], error: str) -> None:
-        if not self.failures.failed(session.id, kind, [q.id for q in qs], error):
-            return  # already told
-        ref = {
-            "moderation": session.spec.discord.moderation_channel,
-            "questions": session.spec.discord.questions_channel,
-            "live": session.spec.discord.live_channel,
-        }[kind]
-        if error == NOT_FOUND:
-            text = missing_channel_notice(kind, ref, session.id)
-        else:
-            text = failure_notice(kind, str(ref), len(qs), error)
-        log.warning(
-            "session %s: cannot post in the %s channel (%s): %d question(s) wait; retrying every "
-            "%d s",
-            session.id,
-            kind,
-            error,
-            len(qs),
-            RETRY_SECONDS,
-        )
-        if kind != "moderation":
-            await self._tell_moderators(session, text)
-            self.failures.report_once(session.id, kind)
-
-    async def _recovered(self, session: Session, kind: str) -> None:
-        done = self.failures.recovered(session.id, kind)
-        if done is None:
-            return
-        count, error = done
-        log.info("session %s: posting in the %s channel works again", session.id, kind)
-        if count:
-            await self._tell_moderators(session, recovery_notice(kind, count, error))
-
-    async def _tell_moderators(self, session: Session, text: str) -> None:
-        channel = self._channel(session, "moderation")
-        if channel is None:
-            return
-        self.pacer.spend(channel.id)
-        try:
-            await channel.send(text)
-        except discord.HTTPException as exc:
-            log.warning("session %s: could not tell moderators: %s", session.id, _error(exc))
-
-
-def _error(exc: discord.HTTPException) -> str:
-    return describe_error(exc.status, exc.text)
+        self._timers[key] = asyncio.create_task(later(), name=f"delivery {session.id} {kind}")
 
 
 async def _edit(

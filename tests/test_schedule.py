@@ -167,8 +167,19 @@ async def seed_questions(db: Database, run_id: int) -> None:
             at = to_db(base + timedelta(milliseconds=number))
             await conn.execute(
                 "INSERT INTO questions (run_id, number, author_id, author_name, anonymous, text, "
-                "state, asked_at, updated_at, votes) VALUES (?, ?, ?, NULL, 1, ?, ?, ?, ?, ?)",
-                (run_id, number, 1000 + number, f"Question number {number}?", state, at, at, votes),
+                "state, asked_at, updated_at, votes, live_message_id) "
+                "VALUES (?, ?, ?, NULL, 1, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    number,
+                    1000 + number,
+                    f"Question number {number}?",
+                    state,
+                    at,
+                    at,
+                    votes,
+                    1 if state == "live" else None,  # its announcement was posted
+                ),
             )
 
     await db.write(write)
@@ -198,7 +209,7 @@ async def test_a_rehearsal_plays_the_whole_program_once_in_order(
     assert not any(r["late"] for r in recorded.values())
 
     live = texts(world.live)
-    assert all("Rehearsal" in text for text in live)
+    assert all("Rehearsal" in text for text in live), live
     segment_posts = [t for t in live if "**Now: " in t]
     assert len(segment_posts) == len(SEGMENTS) == len(live) - 2
     for text, slot in zip(segment_posts, bot.sessions[GSEF_ID].slots, strict=True):

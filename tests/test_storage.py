@@ -135,9 +135,8 @@ async def test_rebuilding_questions_keeps_rows_references_and_rules(tmp_path: Pa
         await db.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
-        assert conn.execute("SELECT * FROM questions WHERE id < 4 ORDER BY id").fetchall() == (
-            before_rows
-        )
+        after_rows = conn.execute("SELECT * FROM questions WHERE id < 4 ORDER BY id").fetchall()
+        assert [row[: len(before_rows[0])] for row in after_rows] == before_rows  # later columns
         # later migrations add objects; the blocks table was rebuilt without its old key
         kept = {o for o in before_objects if o[2] != "blocks"}
         assert kept <= schema_objects(conn)

@@ -51,6 +51,9 @@ class Question:
     card_message_id: int | None = None
     vote_message_id: int | None = None
     co_askers: int = 0
+    live_message_id: int | None = None
+    card_error: str | None = None
+    vote_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,8 @@ _QUESTION_COLUMNS = (
     "q.id, q.run_id, q.number, q.text, q.state, q.votes, q.anonymous, q.author_id, "
     "q.author_name, q.speaker_id, q.label_id, q.asked_at, q.updated_at, q.answered_at, "
     "q.merged_into, q.source, q.source_message_id, q.card_message_id, q.vote_message_id, "
-    "(SELECT COUNT(*) FROM co_askers c WHERE c.question_id = q.id) AS co_askers"
+    "(SELECT COUNT(*) FROM co_askers c WHERE c.question_id = q.id) AS co_askers, "
+    "q.live_message_id, q.card_error, q.vote_error"
 )
 
 
@@ -98,6 +102,9 @@ def _question(row: aiosqlite.Row) -> Question:
         card_message_id=row["card_message_id"],
         vote_message_id=row["vote_message_id"],
         co_askers=row["co_askers"],
+        live_message_id=row["live_message_id"],
+        card_error=row["card_error"],
+        vote_error=row["vote_error"],
     )
 
 
@@ -194,8 +201,10 @@ async def undelivered(conn: aiosqlite.Connection, run_id: int) -> list[Question]
     approved or live) the public vote message; oldest first."""
     rows = await conn.execute_fetchall(
         f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.run_id = ? AND ("
-        "q.card_message_id IS NULL OR "
-        "(q.vote_message_id IS NULL AND q.state IN ('approved', 'live'))) ORDER BY q.id",
+        "(q.card_message_id IS NULL AND q.card_error IS NULL) OR "
+        "(q.vote_message_id IS NULL AND q.vote_error IS NULL "
+        "AND q.state IN ('approved', 'live')) OR "
+        "(q.live_message_id IS NULL AND q.state = 'live')) ORDER BY q.id",
         (run_id,),
     )
     return [_question(r) for r in rows]
@@ -437,6 +446,24 @@ async def set_card_messages(
     await conn.executemany(
         "UPDATE questions SET card_message_id = ? WHERE id = ?",
         [(message_id, qid) for qid in question_ids],
+    )
+
+
+async def set_live_message(conn: aiosqlite.Connection, question_id: int, message_id: int) -> None:
+    """Remember the live channel's announcement of the question."""
+    await conn.execute(
+        "UPDATE questions SET live_message_id = ? WHERE id = ?", (message_id, question_id)
+    )
+
+
+async def set_refused(
+    conn: aiosqlite.Connection, question_ids: Sequence[int], kind: str, reason: str
+) -> None:
+    """Mark a card or vote message Discord refuses for good, with its reason: it is not tried
+    again, and the messages behind it go on."""
+    column = {"card": "card_error", "vote": "vote_error"}[kind]
+    await conn.executemany(
+        f"UPDATE questions SET {column} = ? WHERE id = ?", [(reason, qid) for qid in question_ids]
     )
 
 

@@ -32,3 +32,12 @@ ALTER TABLE blocks_by_source RENAME TO blocks;
 CREATE UNIQUE INDEX blocks_member ON blocks(session_id, user_id) WHERE question_id IS NULL;
 CREATE UNIQUE INDEX blocks_card ON blocks(session_id, question_id) WHERE question_id IS NOT NULL;
 CREATE INDEX blocks_user ON blocks(session_id, user_id);
+
+-- Messages Discord refuses for good (400 Invalid Form Body) are marked, with Discord's reason,
+-- so they never hold back the messages behind them; the live announcement's message is
+-- recorded like the card and vote message, so a failed one is posted again after a restart.
+ALTER TABLE questions ADD COLUMN card_error TEXT;
+ALTER TABLE questions ADD COLUMN vote_error TEXT;
+ALTER TABLE questions ADD COLUMN live_message_id INTEGER;
+-- a question live before this upgrade was announced already (its message was not recorded)
+UPDATE questions SET live_message_id = 0 WHERE state = 'live';
