@@ -20,6 +20,7 @@ import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
+from bot.doctor import check
 from bot.program import Timeline
 from bot.questions import Question, QuestionService
 from bot.reports import Reports
@@ -32,11 +33,13 @@ from bot.similar import SimilarQuestions
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import utcnow
+from cogs._doctor_snapshot import build_snapshot
 from cogs._views import DYNAMIC_ITEMS
 from cogs.asking import Asking
 from cogs.errors import Errors
 from cogs.exports import Exports
 from cogs.moderation import Moderation
+from cogs.organizers import Organizers
 from cogs.posting import Posting
 from cogs.schedule import Schedule
 from cogs.themes import Themes
@@ -103,13 +106,14 @@ class QABot(commands.Bot):
         self.scheduler: AsyncIOScheduler | None = None
         self.runs = Runs(self.db, self.sessions)
         self.questions = QuestionService(self.db, clock)
-        self.schedule = ScheduleService(self.db, clock, self.runs)
         self.reports = Reports(self.db)
+        self.schedule = ScheduleService(self.db, clock, self.runs, self.reports)
         self.similar = SimilarQuestions(self.db, self.runs)
         self.questions.listeners.append(self._question_changed)
         self.schedule.listeners.append(self.notify_screen)
         self.servers_known = asyncio.Event()  # set once every session's server is settled
         self._told: set[str] = set()
+        self._checked = False
         self.screen_address = screen
         self.screen: ScreenServer | None = None
 
@@ -142,6 +146,7 @@ class QABot(commands.Bot):
             moderation,
             Exports(self, self.reports, self.runs, moderation.group),
             Themes(self, self.questions, self.similar, posting, moderation.group),
+            Organizers(self, moderation.group),
             Schedule(self, self.schedule),
         ):
             await self.add_cog(cog)
@@ -235,6 +240,20 @@ class QABot(commands.Bot):
             else:
                 self._tell_once(f"pin:{session_id}:{pin.guild_id}", line)
         self.servers_known.set()
+        if not self._checked:
+            self._checked = True
+            self.log_setup_check()
+
+    def pins(self) -> dict[str, int]:
+        """The server each session is pinned to (sessions served nowhere are left out)."""
+        return {sid: gid for sid, gid in self.runs.pins().items() if gid is not None}
+
+    def log_setup_check(self) -> None:
+        """The set-up check (as /qa doctor shows it), once at start, in the log."""
+        report = check(build_snapshot(self, self.sessions.values(), self.pins()))
+        level = logging.INFO if report.ok else logging.WARNING
+        for line in report.log_lines:
+            log.log(level, "%s", line)
 
     def _tell_once(self, key: str, line: str, level: int = logging.INFO) -> None:
         if key not in self._told:

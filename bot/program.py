@@ -10,7 +10,7 @@ Words used below:
 - *post*: one message the bot sends on schedule, named by a stable key: ``segment:<id>`` (a
   segment starts, live channel), ``reminder:<id>`` (before a Q&A or discussion, moderation
   channel), ``intake:open`` / ``intake:close`` (live channel) and ``summary`` (the closing summary,
-  moderation channel).
+  moderation channel), and ``report`` (the HTML report, to organizers, when the program ends).
 - *done*: a post with a row in the posts table (claimed, posted, skipped or failed). A done post
   is never sent again and never moves.
 
@@ -35,7 +35,7 @@ from bot.errors import Refusal
 from bot.sessions import Session, Slot
 from bot.storage.repository import Run
 
-PostKind = Literal["segment", "reminder", "intake-open", "intake-close", "summary"]
+PostKind = Literal["segment", "reminder", "intake-open", "intake-close", "summary", "report"]
 Action = Literal["schedule", "post", "skip"]
 
 #: Kinds of segment moderators are reminded of before they start.
@@ -54,9 +54,10 @@ CLOSE_WINDOW = timedelta(hours=1)
 _ORDER: dict[PostKind, int] = {
     "intake-close": 0,
     "summary": 1,
-    "reminder": 2,
-    "segment": 3,
-    "intake-open": 4,
+    "report": 2,
+    "reminder": 3,
+    "segment": 4,
+    "intake-open": 5,
 }
 
 
@@ -162,6 +163,7 @@ def reminder_key(segment_id: str) -> str:
 INTAKE_OPEN = "intake:open"
 INTAKE_CLOSE = "intake:close"
 SUMMARY = "summary"
+REPORT = "report"
 
 
 def plan_posts(timeline: Timeline) -> list[PlannedPost]:
@@ -186,6 +188,9 @@ def plan_posts(timeline: Timeline) -> list[PlannedPost]:
         until = timeline.to_real(closes_session + CLOSE_WINDOW)
         posts.append(PlannedPost(INTAKE_CLOSE, "intake-close", closes, until))
         posts.append(PlannedPost(SUMMARY, "summary", closes, until))
+    if session.slots:
+        ends = timeline.to_real(session.slots[-1].end)
+        posts.append(PlannedPost(REPORT, "report", ends, None))  # always sent, even late
     posts.sort(key=lambda p: p.sort_key)
     return posts
 

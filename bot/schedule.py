@@ -42,6 +42,7 @@ from bot.program import (
     decide,
     plan_posts,
 )
+from bot.reports import Reports
 from bot.runs import Runs
 from bot.sessions import Session
 from bot.storage import posts_repo
@@ -68,6 +69,7 @@ CHANNEL_OF = {
     "intake-close": "live",
     "reminder": "moderation",
     "summary": "moderation",
+    "report": "report",  # the organizers' channel: [discord] report_channel, else moderation
 }
 
 
@@ -80,6 +82,8 @@ class Due:
     row: AgendaRow | None = None  # a segment, as the run plays it
     counts: Mapping[str, int] = field(default_factory=dict)  # questions per state
     top: TopQuestion | None = None  # a reminder: the top approved question
+    file: tuple[str, bytes] | None = None  # the report: (file name, content)
+    questions: int = 0  # the report: how many questions it holds
 
     @property
     def channel(self) -> str:
@@ -114,9 +118,12 @@ class SchedulePort(Protocol):
         """The text of a post."""
         ...
 
-    async def send(self, session: Session, channel: str, content: str) -> Sent:
-        """Send a post to one of the session's channels ("live", "moderation"); raise on
-        failure (any exception: the post is recorded as failed and retried)."""
+    async def send(
+        self, session: Session, channel: str, content: str, file: tuple[str, bytes] | None = None
+    ) -> Sent:
+        """Send a post (with a file, for the report) to one of the session's channels ("live",
+        "moderation", "report"); raise on failure (any exception: the post is recorded as
+        failed and retried)."""
         ...
 
     def set_timers(self, session_id: str, run_id: int, decisions: list[Decision]) -> None:
@@ -127,10 +134,11 @@ class SchedulePort(Protocol):
 class ScheduleService:
     """Every program post of every session the bot plays."""
 
-    def __init__(self, db: Database, clock: Clock, runs: Runs) -> None:
+    def __init__(self, db: Database, clock: Clock, runs: Runs, reports: Reports) -> None:
         self.db = db
         self.clock = clock
         self.runs = runs
+        self.reports = reports
         self.port: SchedulePort | None = None
         self._locks: dict[str, asyncio.Lock] = {}
         #: Told (with the session id) after the program moved on, a delay, or intake by hand.
@@ -252,7 +260,7 @@ class ScheduleService:
                 raise LookupError("nothing can send program posts (no Discord side attached)")
             due = await self._facts(timeline, decision, records)
             content = self.port.word(timeline, due)
-            sent = await self.port.send(timeline.session, due.channel, content)
+            sent = await self.port.send(timeline.session, due.channel, content, due.file)
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("%s: sending %s failed: %s", timeline.session.id, post.key, detail)
@@ -280,6 +288,11 @@ class ScheduleService:
         post, run_id = decision.post, timeline.run.id
         if post.kind in ("intake-open", "intake-close"):
             return Due(post, decision.late)
+        if post.kind == "report":
+            data, count = await self.reports.render("html", timeline.run)
+            kind = "rehearsal" if timeline.run.is_rehearsal else "qa"
+            name = f"{timeline.session.id}-{kind}-report.html"
+            return Due(post, decision.late, file=(name, data), questions=count)
         counts = await self.db.read(lambda conn: repo.state_counts(conn, run_id))
         if post.kind == "segment":
             started = started_segments(records)

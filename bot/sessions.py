@@ -119,6 +119,8 @@ class DiscordSettings(_Model):
     live_channel: ChannelRef = "session-live"
     moderator_role: ChannelRef = "Moderator"
     organizer_role: ChannelRef = "Organizer"
+    #: where the report is posted when the program ends (default: the moderation channel)
+    report_channel: ChannelRef | None = None
 
 
 class QuestionSettings(_Model):

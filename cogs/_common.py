@@ -90,10 +90,12 @@ def find_channel(
 ) -> discord.TextChannel | None:
     """Look up one of the session's channels in this server now (channels may appear after
     start-up)."""
+    d = session.spec.discord
     ref = {
-        "questions": session.spec.discord.questions_channel,
-        "moderation": session.spec.discord.moderation_channel,
-        "live": session.spec.discord.live_channel,
+        "questions": d.questions_channel,
+        "moderation": d.moderation_channel,
+        "live": d.live_channel,
+        "report": d.report_channel if d.report_channel is not None else d.moderation_channel,
     }[kind]
     for channel in guild.text_channels:
         if ref_matches(ref, channel.id, channel.name):

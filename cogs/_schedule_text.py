@@ -26,6 +26,7 @@ KIND_LABEL = {
     "intake-open": "Questions open",
     "intake-close": "Questions close",
     "summary": "Closing summary to moderators",
+    "report": "The report, to organizers",
 }
 
 
@@ -246,6 +247,8 @@ def post_text(timeline: Timeline, due: Due, questions_channel: str) -> str:
         return intake_open_message(timeline, timeline.intake_closes_at(), questions_channel)
     if post.kind == "intake-close":
         return intake_close_message(timeline)
+    if post.kind == "report":
+        return report_message(timeline, due.questions)
     return summary_message(timeline, post.due, due.counts, timeline.run.intake_override)
 
 
@@ -279,4 +282,25 @@ def delay_reply(delayed: Delayed, minutes: int, announced: str | None) -> str:
     return (
         f"{done}. The announcement could not be posted in the live channel ({announced}); "
         "the new times are in /program. Do not apply the delay again."
+    )
+
+
+def report_message(timeline: Timeline, questions: int) -> str:
+    """Posted to organizers with the HTML report when the program ends."""
+    plural = "s" if questions != 1 else ""
+    return _fit(
+        _lines(
+            timeline,
+            f"📊 **The program of {_cut(timeline.session.title, 200)} has ended.** Here is the "
+            f"Q&A report ({questions} question{plural}); open it in a browser, or print it. "
+            "/qa export gives it again, or as a spreadsheet.",
+        )
+    )
+
+
+def too_large(session_id: str) -> str:
+    """When the report is too large to upload to this server."""
+    return (
+        "The report is too large to upload here; get it on the bot's machine: "
+        f"python run_bot.py report --session {session_id} --format html --out report.html"
     )

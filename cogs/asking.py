@@ -7,7 +7,9 @@ asker has their confirmation (which they get only once the question is committed
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -36,6 +38,7 @@ from cogs.posting import Posting
 log = logging.getLogger(__name__)
 
 CAPTURED = "✅"
+REFUSED = "❌"
 
 
 def confirmation(q: Question) -> str:
@@ -64,6 +67,7 @@ class Asking(commands.Cog):
         self.questions = questions
         self.posting = posting
         self.similar = similar
+        self._told: dict[tuple[str, int], datetime] = {}  # last refusal DM per (session, person)
 
     @app_commands.command(name="ask", description="Ask the speakers a question.")
     @app_commands.describe(
@@ -96,7 +100,12 @@ class Asking(commands.Cog):
             text = confirmation(q)
             if instead is not None:
                 text = f"{text}\n\n{hint_text(instead.number, instead.text, shown)}"
-            await reply(interaction, text, view=confirmation_view(q, instead))
+            try:
+                await reply(interaction, text, view=confirmation_view(q, instead))
+            except discord.HTTPException:
+                # the question is stored: say so once more rather than leave the asker guessing
+                log.warning("the confirmation of #%d failed; sending it again", q.number)
+                await reply(interaction, text)
             await self.posting.post_new(session, q.id)
 
     @commands.Cog.listener()
@@ -159,6 +168,29 @@ class Asking(commands.Cog):
                 return session
         return None
 
+    async def _refuse_chat(
+        self, message: discord.Message, session: Session, refusal: Refusal
+    ) -> None:
+        """A refused chat question: a reaction for all to see, the reason by DM to its writer
+        only (nothing if their DMs are closed), at most once per person per cooldown."""
+        try:
+            await message.add_reaction(REFUSED)
+        except discord.HTTPException:
+            log.warning("could not react to a refused chat question", exc_info=True)
+        now = self.questions.clock()
+        key = (session.id, message.author.id)
+        quiet = max(30, session.spec.questions.cooldown_seconds)
+        last = self._told.get(key)
+        if last is not None and (now - last).total_seconds() < quiet:
+            return
+        self._told[key] = now
+        with contextlib.suppress(discord.HTTPException):  # DMs closed (50007): the reaction does
+            await message.author.send(
+                f"Your message in #{getattr(message.channel, 'name', 'questions')} was not taken "
+                f"as a question: {refusal.message}",
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """A plain message in a capturing questions channel becomes a question."""
@@ -180,14 +212,7 @@ class Asking(commands.Cog):
                 source_message_id=message.id,
             )
         except Refusal as refusal:
-            try:
-                await message.reply(
-                    refusal.message,
-                    mention_author=False,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
-            except discord.HTTPException:
-                log.warning("could not answer a refused chat question", exc_info=True)
+            await self._refuse_chat(message, session, refusal)
             return
         try:
             await message.add_reaction(CAPTURED)

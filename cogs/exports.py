@@ -73,7 +73,7 @@ class Exports(commands.Cog):
             name = f"{session.id}-{'rehearsal' if run.is_rehearsal else 'qa'}-report.{format}"
             limit = interaction.filesize_limit
             if len(data) > limit:
-                data, name = await asyncio.to_thread(_zipped, data, name)
+                data, name = await asyncio.to_thread(zipped, data, name)
             if len(data) > limit:
                 raise Refusal(
                     f"The {format} file is too large for Discord ({len(data) // 1_000_000} MB); "
@@ -90,7 +90,7 @@ class Exports(commands.Cog):
             )
 
 
-def _zipped(data: bytes, name: str) -> tuple[bytes, str]:
+def zipped(data: bytes, name: str) -> tuple[bytes, str]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(name, data)

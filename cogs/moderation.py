@@ -57,6 +57,7 @@ class Context:
         return outcome(q, self.actor_name, verb)
 
 
+@app_commands.guild_only()
 class Moderation(
     commands.GroupCog, group_name="qa", group_description="Moderate the session's Q&A."
 ):

@@ -12,6 +12,7 @@ interval job every `RETRY_SECONDS`.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -40,8 +41,10 @@ from cogs._schedule_text import (
     post_text,
     program_message,
     status_message,
+    too_large,
 )
 from cogs.errors import answering
+from cogs.exports import zipped
 
 if TYPE_CHECKING:
     from bot.app import QABot
@@ -91,11 +94,23 @@ class Schedule(commands.Cog):
     def word(self, timeline: Timeline, due: Due) -> str:
         return post_text(timeline, due, channel_mention(self.bot, timeline.session, "questions"))
 
-    async def send(self, session: Session, channel: str, content: str) -> Sent:
+    async def send(
+        self, session: Session, channel: str, content: str, file: tuple[str, bytes] | None = None
+    ) -> Sent:
         found = session_channel(self.bot, session, channel)
         if found is None:
             raise LookupError(f"no {channel} channel found for session {session.id}")
-        message = await found.send(content)
+        if file is None:
+            message = await found.send(content)
+            return Sent(message.id, found.id)
+        name, data = file
+        limit = found.guild.filesize_limit
+        if len(data) > limit:
+            data, name = await asyncio.to_thread(zipped, data, name)
+        if len(data) > limit:
+            message = await found.send(f"{content}\n{too_large(session.id)}")
+        else:
+            message = await found.send(content, file=discord.File(io.BytesIO(data), name))
         return Sent(message.id, found.id)
 
     def set_timers(self, session_id: str, run_id: int, decisions: list[Decision]) -> None:

@@ -31,8 +31,14 @@ from tests.q_world import QA, said
 
 PARTICIPANT, MODERATOR, ORGANIZER, MANAGER = "participant", "moderator", "organizer", "manager"
 ROLES = (PARTICIPANT, MODERATOR, ORGANIZER, MANAGER)
-RANK = {PARTICIPANT: 0, MODERATOR: 1, ORGANIZER: 2, MANAGER: 2}  # Manage Server = organizer
-NEEDS = {0: None, 1: "Only moderators can do this", 2: "Only organizers can do this"}
+# Manage Server counts as an organizer, and alone may run /qa setup
+RANK = {PARTICIPANT: 0, MODERATOR: 1, ORGANIZER: 2, MANAGER: 3}
+NEEDS = {
+    0: None,
+    1: "Only moderators can do this",
+    2: "Only organizers can do this",
+    3: "Only members with Manage Server can run /qa setup",
+}
 
 
 @dataclass
@@ -274,7 +280,14 @@ ACTIONS: dict[str, tuple[int, Do, Check]] = {
         lambda s, r: _expect(_blocked(s, s.w.bob) and s.qa.state(1) == "rejected"),
     ),
     "card dismiss": (1, _click("Dismiss", 2), lambda s, r: _state(s, 2, "dismissed")),
+    "qa screen": (
+        1,
+        _slash("qa screen"),
+        lambda s, r: _expect("presenter screen is off" in said(r)),  # no --screen in tests
+    ),
     # organizers
+    "qa doctor": (2, _slash("qa doctor"), lambda s, r: _expect("Set-up check" in said(r))),
+    "qa setup": (3, _slash("qa setup"), lambda s, r: _expect("Nothing to create" in said(r))),
     "qa export": (
         2,
         _slash("qa export", format="json"),
@@ -285,7 +298,17 @@ ACTIONS: dict[str, tuple[int, Do, Check]] = {
 }
 
 
-READ_ONLY = {"myquestions", "program", "qa queue", "schedule status", "qa export", "qa themes"}
+READ_ONLY = {
+    "myquestions",
+    "program",
+    "qa queue",
+    "schedule status",
+    "qa export",
+    "qa themes",
+    "qa screen",
+    "qa doctor",
+    "qa setup",
+}
 
 
 def _expect(condition: bool) -> None:

@@ -15,6 +15,7 @@ from bot.program import (
     GRACE_FLOOR,
     INTAKE_CLOSE,
     INTAKE_OPEN,
+    REPORT,
     SUMMARY,
     PlannedPost,
     Timeline,
@@ -75,7 +76,7 @@ def test_plan_of_the_real_gsef_run(gsef: Session) -> None:
     assert [k for k in keys if k.startswith("segment:")] == [f"segment:{s}" for s in GSEF_SEGMENTS]
     assert keys[:2] == ["segment:connection-check", INTAKE_OPEN]
     posts = by_key(plan)
-    assert len(plan) == 15
+    assert len(plan) == 16
     assert posts["segment:participant-qa"].due == at(19, 10)
     assert posts["segment:participant-qa"].until == at(19, 25)
     # reminders 5 minutes ahead, only before the discussion and the Q&A, until the segment starts
@@ -87,6 +88,7 @@ def test_plan_of_the_real_gsef_run(gsef: Session) -> None:
     assert posts["reminder:participant-qa"].until == at(19, 10)
     assert posts[INTAKE_OPEN].due == at(18, 0)
     assert posts[INTAKE_CLOSE].due == posts[SUMMARY].due == at(19, 30)
+    assert posts[REPORT].due == at(19, 30) and posts[REPORT].until is None  # always sent
     assert [p.due for p in plan] == sorted(p.due for p in plan)
 
 
@@ -94,7 +96,7 @@ def test_plan_closes_before_it_opens_at_the_same_instant(gsef: Session) -> None:
     plan = plan_posts(Timeline(gsef, real_run()))
     keys = [p.key for p in plan]
     assert keys.index("reminder:participant-qa") < keys.index("segment:participant-qa")
-    assert keys[-3:] == ["segment:closing-remarks", INTAKE_CLOSE, SUMMARY]
+    assert keys[-4:] == ["segment:closing-remarks", INTAKE_CLOSE, SUMMARY, REPORT]
     assert keys.index("segment:connection-check") < keys.index(INTAKE_OPEN)
 
 

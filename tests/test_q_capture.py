@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from simcord.builders import ChannelHandle
 
 from tests.conftest import GSEF, Clock
 from tests.q_world import QA, field, said
@@ -33,25 +35,48 @@ async def test_a_chat_message_becomes_a_question(qa: QA) -> None:
     assert field(qa.card(1), "Asked by") == "alice"
 
 
-async def test_a_refused_chat_message_gets_a_short_reply_that_pings_no_one(
+def dms(qa: QA, who: Any) -> list[str]:
+    """What the bot sent this member by direct message."""
+    channel = qa.env.backend.get_dm_channel(who.id)
+    return [m.content for m in ChannelHandle(qa.env, None, channel).history() if m.author.bot]
+
+
+async def test_a_refused_chat_message_gets_a_reaction_and_a_private_reason(
     qa: QA, clock: Clock
 ) -> None:
     w = qa.world
     await w.alice.send(w.questions, "First?")
     second = await w.alice.send(w.questions, "Second, right away?")
-    replies = [m for m in w.questions.history() if m.author.bot and m.reference]
-    assert len(replies) == 1
-    assert replies[0].reference is not None and replies[0].reference.message_id == second.id
-    assert "wait" in replies[0].content
-    request = [
-        r
-        for r in w.env.http_requests
-        if isinstance(r.json, dict) and r.json.get("message_reference")
-    ][-1]
-    assert request.json is not None
-    assert request.json["allowed_mentions"]["parse"] == []
-    assert request.json["allowed_mentions"].get("replied_user") is False
+    # nothing public but a reaction: no reply in the channel for everyone to see
+    assert [m for m in w.questions.history() if m.author.bot] == []
+    reacted = w.env.backend.messages[w.questions.id][second.id]
+    assert "❌" in str(reacted.reactions)
+    told = dms(qa, w.alice)
+    assert len(told) == 1 and "wait" in told[0]
+    request = [r for r in w.env.http_requests if r.method == "POST" and "/messages" in r.path][-1]
+    assert request.json is not None and request.json["allowed_mentions"]["parse"] == []
     assert qa.rows("SELECT COUNT(*) FROM questions") == [(1,)]
+
+
+async def test_a_flood_of_refused_messages_gets_one_notice_per_cooldown(qa: QA) -> None:
+    w = qa.world
+    await w.alice.send(w.questions, "First?")
+    for i in range(40):
+        await w.alice.send(w.questions, f"Again {i}?")
+    assert len(dms(qa, w.alice)) == 1  # one notice, however many messages
+    assert [m for m in w.questions.history() if m.author.bot] == []
+
+
+async def test_closed_dms_leave_just_the_reaction(qa: QA) -> None:
+    w = qa.world
+    qa.env.inject_error(
+        "POST", "/users/@me/channels", status=403, code=50007, message="Cannot send messages"
+    )
+    await w.alice.send(w.questions, "First?")
+    second = await w.alice.send(w.questions, "Second, right away?")
+    assert "❌" in str(w.env.backend.messages[w.questions.id][second.id].reactions)
+    assert [m for m in w.questions.history() if m.author.bot] == []
+    qa.env.raise_errors()  # nothing failed loudly
 
 
 async def test_messages_elsewhere_and_from_bots_are_ignored(qa: QA) -> None:

@@ -230,7 +230,11 @@ async def test_a_rehearsal_plays_the_whole_program_once_in_order(
 
     # the program's messages (the questions' cards, posted at start, have no text content)
     moderation = [t for t in texts(world.moderation) if t]
-    assert len(moderation) == 3
+    assert len(moderation) == 4
+    # and at the end, the report for organizers, as a file
+    assert "Here is the Q&A report (6 questions)" in moderation[3]
+    last = world.moderation.history()[-1]
+    assert [a.filename for a in last.attachments] == [f"{GSEF_ID}-rehearsal-report.html"]
     assert "Questions and discussions guided by the moderator" in moderation[0]
     assert "Q&A: from participants via chat" in moderation[1]
     for reminder in moderation[:2]:
@@ -288,7 +292,7 @@ async def test_a_restart_mid_rehearsal_repeats_nothing_and_misses_nothing(
     for slot in world.bot.sessions[GSEF_ID].slots:
         assert sum(f"**Now: {slot.segment.title}**" in t for t in live) == 1, slot.id
     assert len(live) == len(SEGMENTS) + 2
-    assert len(texts(world.moderation)) == 3
+    assert len(texts(world.moderation)) == 4  # two reminders, the summary, the report
     lateness = max(
         (from_db(r["posted_at"]) - from_db(r["due_at"])).total_seconds()
         for key, r in recorded.items()
@@ -513,4 +517,5 @@ async def test_scheduled_intake_posts_respect_a_moderator_who_opened_it_by_hand(
     live = texts(world.live)
     assert not any("Questions are" in t for t in live)
     assert len(live) == len(SEGMENTS)
-    assert "Intake is still open: a moderator opened it by hand" in texts(world.moderation)[-1]
+    summary = [t for t in texts(world.moderation) if "Q&A summary" in t]
+    assert "Intake is still open: a moderator opened it by hand" in summary[-1]
