@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.demo import main
-from bot.demo_script import (
+from bot.sessions import Session, load_sessions
+from demo import MAX_SPEED, main
+from demo.script import (
     QUESTIONS_FILE,
     Script,
     ScriptError,
@@ -22,11 +23,12 @@ from bot.demo_script import (
     load_questions,
     min_participants,
 )
-from bot.sessions import Session, load_sessions
+from demo.transcript import TIMING
 from tests.conftest import GSEF
 
-FAST = 5400.0  # the 90-minute program in one second
-PARTICIPANTS = 90  # enough that nobody asks twice within the cooldown at FAST
+FAST = 5400.0  # the 90-minute program in one second (scripts only: too fast to play)
+RUN_SPEED = MAX_SPEED  # whole runs: the fastest the demo plays
+PARTICIPANTS = 90  # enough that nobody asks twice within the cooldown at FAST and RUN_SPEED
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +148,7 @@ def _comparable(data: Any) -> Any:
 
 def _run(tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     args = argparse.Namespace(
-        speed=FAST,
+        speed=RUN_SPEED,
         participants=PARTICIPANTS,
         database=tmp / "demo.sqlite3",
         out=tmp / "out",
@@ -188,7 +190,7 @@ def test_two_runs_with_the_same_arguments_end_the_same_way(
     assert first["sessions"][0]["run"]["kind"] == "rehearsal"
 
     # anonymous askers stay anonymous, in the export and on the terminal
-    s = script(session, speed=FAST, participants=PARTICIPANTS)
+    s = script(session, speed=RUN_SPEED, participants=PARTICIPANTS)
     by_text = {q["text"]: q for q in questions}
     open_names = {s.people[s.askers[q.index]].display_name for q in s.questions if not q.anonymous}
     for q in s.questions:
@@ -205,3 +207,15 @@ def test_two_runs_with_the_same_arguments_end_the_same_way(
     second = json.loads(export.read_text(encoding="utf-8"))
     assert _comparable(second) == _comparable(first)
     assert second_out.splitlines()[-2:] == first_out.splitlines()[-2:]  # the summary numbers
+    # and the whole transcript is the same, but for the lines that measure the wall clock
+    assert transcript(second_out) == transcript(first_out)
+    assert "The story held" in first_out
+
+
+def transcript(out: str) -> list[str]:
+    """What a run printed, without its wall-clock lines (⏱) and the note of a fresh start."""
+    return [
+        line
+        for line in out.splitlines()
+        if not line.startswith(TIMING) and not line.startswith("Removed the previous demo log")
+    ]
