@@ -5,8 +5,10 @@ simulated people act in real time. Above some speed they cannot keep up: an acti
 after the next program post was due, and the demo's story breaks (it says so when it happens).
 This plays the whole demo (90 participants, seed 2021) a few times at each speed and counts the
 runs in which the story held, with the most a person started behind their time and the slowest
-answer. `demo.command.MAX_SPEED`, the fastest speed the demo accepts, is set from these figures
-with room to spare; the target is that the story holds in every run at that speed.
+answer. `demo.command.MAX_SPEED`, the fastest speed the demo accepts, is half the slowest speed
+at which the story broke in some run; the target is that it holds in every run at MAX_SPEED.
+(Above the blind spot's reach the figures are not monotonic: at very high speeds the script
+squeezes whole segments to their start, a different load.)
 
     python benchmarks/bench_demo_speed.py            # speeds 90 to 1200, 3 runs each (minutes)
     python benchmarks/bench_demo_speed.py --small    # one run at MAX_SPEED
@@ -73,8 +75,11 @@ def main() -> int:
                 f"slowest answer {slowest:.3f} s · {wall:.1f} s a run",
                 flush=True,
             )
-    fastest = max((s for s, held in held_at.items() if held == runs), default=0.0)
-    print(f"fastest speed at which the story held in every run: ×{fastest:g}")
+    broke = min((s for s, held in held_at.items() if held < runs), default=None)
+    if broke is None:
+        print("the story held in every run at every speed")
+    else:
+        print(f"slowest speed at which the story broke in a run: ×{broke:g}")
     verdicts = Verdicts(args.small)
     verdicts.check(
         f"runs at MAX_SPEED ×{MAX_SPEED:g} in which the story held (of {runs})",

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from bot.program import Timeline
 from bot.sessions import Session
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 VOTE_LINE_EVERY = 40  # votes summarised in one transcript line
 
@@ -85,12 +84,6 @@ class Actions:
 
     # -- acting, and reading what it did
 
-    async def act(
-        self, action: Callable[[], Awaitable[Any]], effect: Callable[[], Awaitable[T | None]]
-    ) -> Acted:
-        """Do one action as a person; return what the log shows of it and the bot's answer."""
-        return await act(action, effect)
-
     def in_order(self, step: Step) -> bool:
         """Whether it is still before the next program post after this step's time."""
         after = self.posts.next_after(self.timeline.to_real(step.at))
@@ -137,7 +130,7 @@ class Actions:
             new = [x for x in await core.mine(run_id, member.id) if x.id not in before]
             return new[-1] if new else None
 
-        acted = await self.act(lambda: member.slash(self.world.questions, "ask", **options), asked)
+        acted = await act(lambda: member.slash(self.world.questions, "ask", **options), asked)
         self.last_ask[member.id] = time.monotonic()
         stored: Question | None = acted.found
         if stored is None:
@@ -171,7 +164,7 @@ class Actions:
         if number is None:
             self.skipped(step)
             return None
-        acted = await self.act(lambda: action(number), lambda: self.in_state(number, state))
+        acted = await act(lambda: action(number), lambda: self.in_state(number, state))
         if acted.found is None:
             self.refused(f"{what} #{number}", acted.answer, acted)
             return None
@@ -222,7 +215,7 @@ class Actions:
             q = await self.in_state(number, State.MERGED)
             return q if q is not None and q.merged_into == kept.id else None
 
-        acted = await self.act(lambda: self.mod("qa merge", number=number, into=into), merged)
+        acted = await act(lambda: self.mod("qa merge", number=number, into=into), merged)
         if acted.found is None:
             return self.refused(f"merge #{number} into #{into}", acted.answer, acted)
         after = await self.get(into)
@@ -245,7 +238,7 @@ class Actions:
             q = await self.get(number)
             return q if q is not None and q.label_id == label else None
 
-        acted = await self.act(lambda: self.mod("qa label", number=number, label=label), labelled)
+        acted = await act(lambda: self.mod("qa label", number=number, label=label), labelled)
         if acted.found is None:
             return self.refused(f"label #{number}", acted.answer, acted)
         found = self.session.label(label)
@@ -272,7 +265,7 @@ class Actions:
             now = await self.get(number)
             return now if now is not None and now.votes == q.votes + 1 else None
 
-        acted = await self.act(lambda: member.click(message, custom_id=custom_id), counted)
+        acted = await act(lambda: member.click(message, custom_id=custom_id), counted)
         if acted.found is None:
             return self.refused(f"vote for #{number}", acted.answer, acted)
         self.story.clicks += 1
@@ -303,7 +296,7 @@ class Actions:
     async def do_queue(self, step: Step) -> None:
         self.flush_votes()
         core, run_id = self.bot.questions, self.run_id
-        acted = await self.act(lambda: self.mod("qa queue"), lambda: core.queue(run_id))
+        acted = await act(lambda: self.mod("qa queue"), lambda: core.queue(run_id))
         top = " · ".join(f"#{q.number} 👍{q.votes}" for q in acted.found.top[:5]) or "empty"
         self.event("📋", f"{self.moderator} opens the queue: {top}")
         self.took_effect(step, acted, "the queue opened")
@@ -318,7 +311,7 @@ class Actions:
             now: Question | None = await core.live(run_id)
             return now if now is not None and (before is None or now.id != before.id) else None
 
-        acted = await self.act(lambda: self.mod("qa next", **options), on_screen)
+        acted = await act(lambda: self.mod("qa next", **options), on_screen)
         speaker = self.session.speaker(step.speaker)
         whom = f" for {speaker.name}" if speaker else ""
         if acted.found is None:
@@ -350,7 +343,7 @@ class Actions:
             q: Question | None = await core.get_by_id(live.id)
             return q if q is not None and q.state == State.ANSWERED else None
 
-        acted = await self.act(lambda: self.mod("qa answered"), answered)
+        acted = await act(lambda: self.mod("qa answered"), answered)
         if acted.found is None or live is None:
             return self.refused("/qa answered", acted.answer, acted)
         self.event("✔", f"#{live.number} marked answered by {self.moderator}")

@@ -45,9 +45,15 @@ class Outcome:
 
 
 async def write_reports(
-    database: Path, out: Path, *, speed: float, participants: int, story: Story, seconds: float,
+    database: Path,
+    out: Path,
+    *,
+    speed: float,
+    participants: int,
+    story: Story,
+    seconds: float,
     errors: list[str],
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     """Write the HTML report and the JSON export of the demo's run; return what was written."""
     from bot.reports import build_report, render_report
 
@@ -100,8 +106,8 @@ def paragraphs(o: Outcome, minutes: float) -> list[str]:
         out.append(f"{_plural(sum(story.not_cast.values()), 'vote')} not cast: {reasons}.")
     out.append(f"{s.participants_who_asked} of {o.participants} participants asked.")
     if story.refused:
-        listed = "; ".join(story.refused[:3]) + ("; …" if len(story.refused) > 3 else "")
         n = len(story.refused)
+        listed = "; ".join(story.refused[:3]) + (f"; and {n - 3} more" if n > 3 else "")
         out.append(f"{_plural(n, 'action')} refused by the bot (⚠ above): {listed}")
     else:
         out.append("No action was refused by the bot.")
@@ -173,7 +179,8 @@ def _votes(cast: int, voters: int, story: Story) -> str:
             "(a merged duplicate's asker counts as a vote for the question kept)"
         )
     if story.votes != cast:
-        text += f"; the log holds {cast - story.votes:+d} the demo did not see"
+        more = cast - story.votes
+        text += f"; the log holds {abs(more)} {'more' if more > 0 else 'fewer'} than it counted"
     return text + "."
 
 
@@ -185,11 +192,13 @@ def print_summary(console: Console, o: Outcome, minutes: float) -> None:
         lines += _wrap(paragraph, width)
     lines += timing(o)
     lines.append("Written:")
-    lines += [
-        f"  SQLite log:   {o.database}",
-        f"  HTML report:  {o.html}",
-        f"  JSON export:  {o.json}",
-    ]
+    for label, path in (
+        ("SQLite log:", o.database),
+        ("HTML report:", o.html),
+        ("JSON export:", o.json),
+    ):
+        line = f"  {label:<13} {path}"
+        lines += [line] if len(line) <= width else [f"  {label}", f"{INDENT}{path}"]
     lines.append("The report again (--format html, md, csv or json):")
     lines += command_lines(report_command(o), width)
     for line in lines:

@@ -135,14 +135,13 @@ def test_the_script_covers_every_moderation_action(session: Session) -> None:
 # ------------------------------------------------------------------------------ whole runs
 
 
-def _comparable(data: Any) -> Any:
+def without_times(data: Any) -> Any:
     """The JSON export without wall-clock times: what must not change between runs."""
     if isinstance(data, dict):
-        return {
-            k: _comparable(v) for k, v in data.items() if k not in ("at", "asked_at", "answered_at")
-        }
+        times = ("at", "asked_at", "answered_at")
+        return {k: without_times(v) for k, v in data.items() if k not in times}
     if isinstance(data, list):
-        return [_comparable(v) for v in data]
+        return [without_times(v) for v in data]
     return data
 
 
@@ -205,7 +204,7 @@ def test_two_runs_with_the_same_arguments_end_the_same_way(
     assert status == 0
     assert "Removed the previous demo log" in second_out
     second = json.loads(export.read_text(encoding="utf-8"))
-    assert _comparable(second) == _comparable(first)
+    assert without_times(second) == without_times(first)
     assert second_out.splitlines()[-2:] == first_out.splitlines()[-2:]  # the summary numbers
     # and the whole transcript is the same, but for the lines that measure the wall clock
     assert transcript(second_out) == transcript(first_out)
