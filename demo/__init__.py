@@ -8,7 +8,9 @@ buttons, as people do; what their actions did is read from the bot's core and it
 
 - demo.script, demo.people: the pure, seeded script (who asks what, when; what moderators do).
 - demo.world: the simulated server.
-- demo.player: plays the script and reads the outcome of every action from the log.
+- demo.player: plays the script in program order; demo.actions: what each step does and what
+  the log shows of it (demo.effects: one action and its effect); demo.posts: the program posts,
+  from the posts table.
 - demo.story: the ledger of what happened, from which the final claims are computed.
 - demo.transcript: the live transcript; demo.summary: the reports and the summary.
 - demo.command: the command's entry point, and what the demo refuses to play.

@@ -161,8 +161,8 @@ class Script:
     steps: list[Step]
     askers: dict[int, int] = field(default_factory=dict)  # question index -> person index
     withdrawn: int | None = None  # the data-file index of the withdrawn question
-    cooldown_waits: int = 0  # asks where the player must wait for someone's cooldown
-    cooldown_delay: float = 0.0  # about how many real seconds those waits add in all
+    cooldown_waits: int = 0  # asks where someone would wait for their cooldown (refused)
+    cooldown_delay: float = 0.0  # about how many real seconds those waits would add
 
     def count(self, kind: StepKind) -> int:
         return sum(1 for s in self.steps if s.kind == kind)

@@ -90,7 +90,7 @@ def test_the_script_respects_the_cooldown_and_the_pending_limit(session: Session
             for before, after in itertools.pairwise(times):
                 real_gap = (after - before).total_seconds() / speed
                 assert real_gap >= rules.cooldown_seconds
-    # too few people for this speed: the player has to wait for someone's cooldown
+    # too few people for this speed: someone would have to wait for their cooldown
     crowded = script(session, speed=FAST, participants=30)
     assert crowded.cooldown_waits > 0
     # everyone's cooldown runs at once: about two rounds of 30 s, not one wait per question
