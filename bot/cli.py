@@ -352,14 +352,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Play a whole session offline against a simulated Discord."""
+    """Play a whole session offline against a simulated Discord (needs the `demo` extra)."""
     import importlib
+    import importlib.util
 
-    try:
-        demo = importlib.import_module("bot.demo")
-    except ModuleNotFoundError:
-        err.print("The demo is not available in this version.", markup=False)
-        return EXIT_FAILURE
+    if importlib.util.find_spec("simcord") is None:
+        err.print(
+            "The demo needs SimCord, which this install lacks: install it with "
+            '`pip install -e ".[demo]"`.',
+            markup=False,
+        )
+        return EXIT_USAGE
+    demo = importlib.import_module("demo")
     tune_gc()
     return int(demo.main(args))
 

@@ -84,6 +84,7 @@ class Posting(commands.Cog):
         self.questions = questions
         self.similar = similar
         self.pacer = Pacer(clock=_monotonic)
+        self.wake_margin = WAKE_MARGIN
         self.telling = Telling(bot, self.pacer)
         self._pending: dict[Key, set[int]] = {}
         self._held: dict[Key, set[int]] = {}  # waiting for their channel's window to reopen
@@ -334,7 +335,7 @@ class Posting(commands.Cog):
 
         async def later() -> None:
             # a second's margin: Discord's own window does not start exactly where ours does
-            await asyncio.sleep(seconds + WAKE_MARGIN)
+            await asyncio.sleep(seconds + self.wake_margin)
             self._timers.pop(key, None)
             try:
                 await self.deliver(session)

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "cogs", "demo")
-COMPOSITION = {"bot.app", "bot.cli", "bot", "bot.demo"}  # bot.demo: moving to demo/
+COMPOSITION = {"bot.app", "bot.cli", "bot"}
 #: Discord's own text rules, with no client: its markdown escaping, used to fit text to limits.
 TEXT_ONLY = {("bot.limits", "discord.utils")}
 COG_LINES = 420

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.demo import main
-from bot.demo_script import (
+from bot.sessions import Session, load_sessions
+from demo import MAX_SPEED, main
+from demo.script import (
     QUESTIONS_FILE,
     Script,
     ScriptError,
@@ -22,11 +23,12 @@ from bot.demo_script import (
     load_questions,
     min_participants,
 )
-from bot.sessions import Session, load_sessions
+from demo.transcript import TIMING
 from tests.conftest import GSEF
 
-FAST = 5400.0  # the 90-minute program in one second
-PARTICIPANTS = 90  # enough that nobody asks twice within the cooldown at FAST
+FAST = 5400.0  # the 90-minute program in one second (scripts only: too fast to play)
+RUN_SPEED = MAX_SPEED  # whole runs: the fastest the demo plays
+PARTICIPANTS = 90  # enough that nobody asks twice within the cooldown at FAST and RUN_SPEED
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_the_script_respects_the_cooldown_and_the_pending_limit(session: Session
             for before, after in itertools.pairwise(times):
                 real_gap = (after - before).total_seconds() / speed
                 assert real_gap >= rules.cooldown_seconds
-    # too few people for this speed: the player has to wait for someone's cooldown
+    # too few people for this speed: someone would have to wait for their cooldown
     crowded = script(session, speed=FAST, participants=30)
     assert crowded.cooldown_waits > 0
     # everyone's cooldown runs at once: about two rounds of 30 s, not one wait per question
@@ -133,20 +135,19 @@ def test_the_script_covers_every_moderation_action(session: Session) -> None:
 # ------------------------------------------------------------------------------ whole runs
 
 
-def _comparable(data: Any) -> Any:
+def without_times(data: Any) -> Any:
     """The JSON export without wall-clock times: what must not change between runs."""
     if isinstance(data, dict):
-        return {
-            k: _comparable(v) for k, v in data.items() if k not in ("at", "asked_at", "answered_at")
-        }
+        times = ("at", "asked_at", "answered_at")
+        return {k: without_times(v) for k, v in data.items() if k not in times}
     if isinstance(data, list):
-        return [_comparable(v) for v in data]
+        return [without_times(v) for v in data]
     return data
 
 
 def _run(tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     args = argparse.Namespace(
-        speed=FAST,
+        speed=RUN_SPEED,
         participants=PARTICIPANTS,
         database=tmp / "demo.sqlite3",
         out=tmp / "out",
@@ -188,7 +189,7 @@ def test_two_runs_with_the_same_arguments_end_the_same_way(
     assert first["sessions"][0]["run"]["kind"] == "rehearsal"
 
     # anonymous askers stay anonymous, in the export and on the terminal
-    s = script(session, speed=FAST, participants=PARTICIPANTS)
+    s = script(session, speed=RUN_SPEED, participants=PARTICIPANTS)
     by_text = {q["text"]: q for q in questions}
     open_names = {s.people[s.askers[q.index]].display_name for q in s.questions if not q.anonymous}
     for q in s.questions:
@@ -203,5 +204,17 @@ def test_two_runs_with_the_same_arguments_end_the_same_way(
     assert status == 0
     assert "Removed the previous demo log" in second_out
     second = json.loads(export.read_text(encoding="utf-8"))
-    assert _comparable(second) == _comparable(first)
+    assert without_times(second) == without_times(first)
     assert second_out.splitlines()[-2:] == first_out.splitlines()[-2:]  # the summary numbers
+    # and the whole transcript is the same, but for the lines that measure the wall clock
+    assert transcript(second_out) == transcript(first_out)
+    assert "The story held" in first_out
+
+
+def transcript(out: str) -> list[str]:
+    """What a run printed, without its wall-clock lines (⏱) and the note of a fresh start."""
+    return [
+        line
+        for line in out.splitlines()
+        if not line.startswith(TIMING) and not line.startswith("Removed the previous demo log")
+    ]

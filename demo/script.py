@@ -11,23 +11,32 @@ become popular), one participant withdraws a question, and during the Q&A segmen
 puts questions on screen with `/qa next`.
 
 Intake rules are respected by construction: nobody asks more questions than the pending limit
-allows, and someone asks again only once the cooldown (real time) has surely passed; when there
+allows, and someone asks again only once the cooldown (real time) has surely passed. When there
 are too few participants for that at this speed, the script still names the person whose
-cooldown ends first, and the player waits for it.
+cooldown ends first and counts such asks in `cooldown_waits`; the demo refuses to play such a
+script, since waiting for a cooldown would put everyone after it behind the program.
+
+No step falls in the *blind spot* just before a program post (`BLIND_SPOT` of real time): a step
+there is moved back to the start of the blind spot (never before the post preceding it), so every
+action is done and settled before the post after it is due, and the posts always see the same
+log. The blind spot depends on the speed, like the cooldown: the same arguments still give the
+same script.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import tomllib
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from bot.program import REMINDED_KINDS
 from bot.sessions import Session
+from demo.people import Person, make_people
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = ROOT / "data" / "demo_questions.toml"
@@ -35,6 +44,8 @@ SESSION_FILE = ROOT / "config" / "sessions" / "gsef2021-inclusive-society.toml"
 
 #: Real seconds added to the session's cooldown before the script lets someone ask again.
 COOLDOWN_MARGIN = 5.0
+#: Real time before each program post in which no step is played (see the module docstring).
+BLIND_SPOT = timedelta(seconds=0.5)
 
 StepKind = Literal[
     "ask", "approve", "reject", "merge", "label", "withdraw", "vote", "queue", "next", "answered"
@@ -119,120 +130,6 @@ def load_questions(session: Session, path: Path = QUESTIONS_FILE) -> list[DemoQu
     return out
 
 
-# ------------------------------------------------------------------------------ people
-
-# Given and family names by region, for plausible participants of a Seoul-hosted workshop of a
-# forum held in Mexico City. Each region lists the languages its people write questions in.
-_REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], float]] = {
-    "korea": (
-        ("Min-ji", "Seo-yeon", "Ji-hoon", "Hyun-woo", "Eun-ji", "Dong-hyun", "Soo-ah",
-         "Jae-won", "Ha-eun", "Sung-min", "Yeon-woo", "Da-eun"),
-        ("Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Yoon", "Han", "Shin", "Oh", "Lim"),
-        ("ko", "en"),
-        0.22,
-    ),
-    "taiwan": (
-        ("Yi-ting", "Chia-hao", "Shu-fen", "Wei-lun", "Pei-shan", "Chih-wei", "Hsin-yi",
-         "Yu-chen", "Tsung-han", "Ya-wen"),
-        ("Chen", "Lin", "Huang", "Chang", "Wang", "Wu", "Tsai", "Liu", "Hsu", "Kuo"),
-        ("zh", "en"),
-        0.14,
-    ),
-    "latin-america": (
-        ("María Fernanda", "José Luis", "Guadalupe", "Alejandro", "Ximena", "Diego",
-         "Valeria", "Carlos", "Lucía", "Andrés", "Rosa", "Emiliano"),
-        ("Hernández", "García", "Martínez", "López", "Ramírez", "Flores", "Morales",
-         "Torres", "Castillo", "Reyes", "Quispe", "Vargas"),
-        ("es", "en"),
-        0.26,
-    ),
-    "east-africa": (
-        ("Wanjiru", "Achieng", "Otieno", "Kamau", "Njeri", "Mwangi", "Akinyi", "Kiprop",
-         "Auma", "Mutua", "Nasimiyu"),
-        ("Odhiambo", "Wambui", "Kariuki", "Mutiso", "Chebet", "Njoroge", "Omondi",
-         "Kimani", "Wekesa", "Atieno"),
-        ("en",),
-        0.12,
-    ),
-    "francophone": (
-        ("Camille", "Amadou", "Élodie", "Mamadou", "Léa", "Fatou", "Julien", "Aïssatou",
-         "Yannick", "Mariam"),
-        ("Diallo", "Martin", "Ndiaye", "Dubois", "Traoré", "Lefèvre", "Sow", "Moreau",
-         "Tremblay", "Koné"),
-        ("fr", "en"),
-        0.10,
-    ),
-    "south-asia": (
-        ("Priya", "Arjun", "Ananya", "Rohan", "Nilufar", "Farhan", "Kavya", "Sanjay"),
-        ("Sharma", "Nair", "Rahman", "Iyer", "Chowdhury", "Patel", "Das", "Hossain"),
-        ("en",),
-        0.06,
-    ),
-    "philippines": (
-        ("Maricel", "Paolo", "Jomar", "Kristine", "Rowena", "Nikko"),
-        ("Santos", "Dela Cruz", "Bautista", "Villanueva", "Mendoza", "Aquino"),
-        ("en",),
-        0.05,
-    ),
-    "southern-africa": (
-        ("Thabo", "Naledi", "Sipho", "Lerato", "Zanele", "Tendai"),
-        ("Mokoena", "Dlamini", "Nkosi", "Molefe", "Moyo", "Khumalo"),
-        ("en",),
-        0.04,
-    ),
-    "europe": (
-        ("Ingrid", "Tomás", "Sofia", "Lukas", "Elena", "Marta", "Jonas"),
-        ("Lindqvist", "Costa", "Novak", "Schmidt", "Rossi", "Kowalska", "Jensen"),
-        ("en",),
-        0.05,
-    ),
-}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A simulated participant: a Discord username, a display name and the languages they write."""
-
-    index: int
-    username: str
-    display_name: str
-    region: str
-    langs: tuple[str, ...]
-    talkative: float  # how readily they ask (a weight)
-
-
-def _slug(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in plain.lower().replace(" ", ".") if ch.isalnum() or ch == ".")
-
-
-def make_people(count: int, rng: random.Random) -> list[Person]:
-    """Return `count` participants with distinct, plausible international names."""
-    regions = list(_REGIONS)
-    weights = [_REGIONS[r][3] for r in regions]
-    people: list[Person] = []
-    taken: set[str] = set()
-    usernames: set[str] = set()
-    for i in range(count):
-        region = rng.choices(regions, weights)[0]
-        given, family, langs, _ = _REGIONS[region]
-        for _attempt in range(50):
-            name = f"{rng.choice(given)} {rng.choice(family)}"
-            if name not in taken:
-                break
-        else:
-            name = f"{rng.choice(given)} {rng.choice(family)} {i + 1}"
-        taken.add(name)
-        base = _slug(name) or f"participant{i + 1}"
-        username, n = base, 1
-        while username in usernames:
-            n += 1
-            username = f"{base}{n}"
-        usernames.add(username)
-        people.append(Person(i, username, name, region, langs, rng.uniform(0.3, 1.0)))
-    return people
-
-
 # ------------------------------------------------------------------------------ the script
 
 
@@ -264,8 +161,8 @@ class Script:
     steps: list[Step]
     askers: dict[int, int] = field(default_factory=dict)  # question index -> person index
     withdrawn: int | None = None  # the data-file index of the withdrawn question
-    cooldown_waits: int = 0  # asks where the player must wait for someone's cooldown
-    cooldown_delay: float = 0.0  # about how many real seconds those waits add in all
+    cooldown_waits: int = 0  # asks where someone would wait for their cooldown (refused)
+    cooldown_delay: float = 0.0  # about how many real seconds those waits would add
 
     def count(self, kind: StepKind) -> int:
         return sum(1 for s in self.steps if s.kind == kind)
@@ -437,8 +334,45 @@ def build_script(
         add(qa.end - timedelta(seconds=30), "answered")
 
     steps.sort(key=lambda s: s.sort_key)
+    steps = _away_from_posts(steps, post_times(session), BLIND_SPOT * speed)
     delay = _cooldown_delay(steps, rules.cooldown_seconds, speed) if waits else 0.0
     return Script(people, questions, steps, askers, withdrawn, waits, delay)
+
+
+def post_times(session: Session) -> list[datetime]:
+    """The session times at which the bot posts something on its own, in order: each segment's
+    start, the reminders before Q&A and discussion segments, intake opening and closing."""
+    times = {slot.start for slot in session.slots}
+    ahead = timedelta(minutes=session.spec.schedule.reminder_minutes)
+    if ahead:
+        times |= {s.start - ahead for s in session.slots if s.segment.kind in REMINDED_KINDS}
+    times |= {t for t in session.intake_window if t is not None}
+    return sorted(times)
+
+
+def _away_from_posts(steps: list[Step], posts: list[datetime], blind: timedelta) -> list[Step]:
+    """Move the steps out of the blind spot before each post, keeping their order.
+
+    Between two posts at `before` and `after`, the stretch [after - 2·blind, after) is squeezed
+    into [after - 2·blind, after - blind): strictly increasing, so steps keep their order and
+    stay between the same two posts. A stretch shorter than the blind spot holds its steps at
+    its start.
+    """
+    out: list[Step] = []
+    for step in steps:
+        i = bisect.bisect_right(posts, step.at)
+        if i == 0 or i == len(posts):
+            out.append(step)  # before the first post or after the last: nothing to keep clear
+            continue
+        before, after = posts[i - 1], posts[i]
+        start = max(before, after - 2 * blind)
+        if step.at < start:
+            out.append(step)
+            continue
+        room = after - blind - start
+        at = start + (step.at - start) * (room / (after - start)) if room > timedelta(0) else start
+        out.append(replace(step, at=at))
+    return out
 
 
 def _cooldown_delay(steps: list[Step], cooldown: float, speed: float) -> float:
@@ -458,3 +392,15 @@ def _cooldown_delay(steps: list[Step], cooldown: float, speed: float) -> float:
             planned = ready
         last[step.person] = planned
     return shift
+
+
+def fewest_participants(
+    session: Session, questions: list[DemoQuestion], *, seed: int, speed: float
+) -> int:
+    """The fewest participants for whom the script at this speed needs no cooldown waits."""
+    rules = session.spec.questions
+    for count in range(min_participants(questions, rules.max_pending_per_user), len(questions)):
+        script = build_script(session, questions, participants=count, seed=seed, speed=speed)
+        if not script.cooldown_waits:
+            return count
+    return len(questions)  # everyone asks at most once: nobody ever waits
