@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from bot.doctor import check
+from bot.maintenance import forget_due
 from bot.program import Timeline
 from bot.questions import Question, QuestionService
 from bot.reports import Reports
@@ -48,6 +49,7 @@ from cogs.voting import Voting
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "command_tree_fingerprint"
+FORGET_EVERY = 24 * 60 * 60  # seconds between two looks for sessions due to be forgotten
 
 
 def intents_for(sessions: list[Session]) -> discord.Intents:
@@ -114,6 +116,7 @@ class QABot(commands.Bot):
         self.servers_known = asyncio.Event()  # set once every session's server is settled
         self._told: set[str] = set()
         self._checked = False
+        self.forgetting: asyncio.Future[None] | None = None
         self.screen_address = screen
         self.screen: ScreenServer | None = None
 
@@ -130,6 +133,7 @@ class QABot(commands.Bot):
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.start()
         await self._add_cogs()
+        self.every(FORGET_EVERY, self.forget_due, "privacy:forget", "forget participants on time")
         await self._sync_if_changed()
 
     async def _add_cogs(self) -> None:
@@ -243,6 +247,23 @@ class QABot(commands.Bot):
         if not self._checked:
             self._checked = True
             self.log_setup_check()
+            self.forgetting = asyncio.ensure_future(self.forget_due())
+
+    async def forget_due(self) -> None:
+        """The daily job: erase participants' ids and names from the log of every session whose
+        `[privacy] forget_after_days` has passed since it ended (off the event loop)."""
+        if str(self.database_path) == ":memory:":
+            return
+        try:
+            results = await asyncio.to_thread(
+                forget_due, self.database_path, list(self.sessions.values()), self.clock()
+            )
+        except Exception:
+            log.exception("forgetting participants on time failed; it is tried again tomorrow")
+            return
+        for result in results:
+            if result.participants:
+                log.info("%s", result.line())
 
     def pins(self) -> dict[str, int]:
         """The server each session is pinned to (sessions served nowhere are left out)."""
