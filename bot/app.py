@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from bot.doctor import check
-from bot.maintenance import forget_due
+from bot.maintenance import due_for_forgetting, forget_due
 from bot.program import Timeline
 from bot.questions import Question, QuestionService
 from bot.reports import Reports
@@ -194,6 +194,8 @@ class QABot(commands.Bot):
     async def close(self) -> None:
         """Remove the cogs, stop the screen and the scheduler, close the database, then
         disconnect."""
+        if self.forgetting is not None and not self.forgetting.done():
+            await asyncio.wait({self.forgetting})
         for name in list(self.cogs):
             try:
                 await self.remove_cog(name)
@@ -253,6 +255,8 @@ class QABot(commands.Bot):
         """The daily job: erase participants' ids and names from the log of every session whose
         `[privacy] forget_after_days` has passed since it ended (off the event loop)."""
         if str(self.database_path) == ":memory:":
+            return
+        if not due_for_forgetting(self.sessions.values(), self.clock()):
             return
         try:
             results = await asyncio.to_thread(
