@@ -140,7 +140,11 @@ async def run(options: Options, console: Console | None = None) -> Outcome:
     options.out.mkdir(parents=True, exist_ok=True)
 
     bot = create_bot(
-        config=options.config, database=options.database, rehearse=options.speed, clock=utcnow
+        config=options.config,
+        database=options.database,
+        rehearse=options.speed,
+        clock=utcnow,
+        screen=SCREEN,
     )
     hold_the_program_while_connecting(bot)
     env = simcord.Env(bot, check_errors=False, settle_timeout=SETTLE_TIMEOUT)
@@ -156,6 +160,10 @@ async def run(options: Options, console: Console | None = None) -> Outcome:
         attached = True
         if bot.scheduler is not None:
             bot.scheduler.resume()
+        if bot.screen is not None:
+            url = await bot.screen.url_for(session.id)
+            transcript.print(f"{SCREEN_MARK} Watch the question on screen in a browser: {url}")
+            transcript.print("")
         player.introduce()
         await player.play()
     finally:
@@ -177,6 +185,11 @@ async def run(options: Options, console: Console | None = None) -> Outcome:
     )
     print_summary(console, outcome, program_minutes(session))
     return outcome
+
+
+#: The presenter screen, on a free port of this machine, for the length of the demo.
+SCREEN = "127.0.0.1:0"
+SCREEN_MARK = "🖥"  # its line holds a new address and key at every run
 
 
 def hold_the_program_while_connecting(bot: QABot) -> None:

@@ -16,6 +16,8 @@ from bot import create_bot
 from bot.app import QABot
 from tests.q_world import QA, grant_bot_moderation_access
 
+pytest_plugins = ["tests.screen_world"]  # the `screen` fixture of the presenter screen's tests
+
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = ROOT / "config" / "sessions"
 GSEF = SESSIONS / "gsef2021-inclusive-society.toml"

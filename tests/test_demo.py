@@ -15,6 +15,7 @@ import pytest
 
 from bot.sessions import Session, load_sessions
 from demo import MAX_SPEED, main
+from demo.command import SCREEN_MARK
 from demo.script import (
     QUESTIONS_FILE,
     Script,
@@ -216,5 +217,6 @@ def transcript(out: str) -> list[str]:
     return [
         line
         for line in out.splitlines()
-        if not line.startswith(TIMING) and not line.startswith("Removed the previous demo log")
+        if not line.startswith((TIMING, SCREEN_MARK))
+        and not line.startswith("Removed the previous demo log")
     ]

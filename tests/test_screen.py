@@ -29,7 +29,7 @@ from bot.sessions import Session
 from bot.storage import posts_repo, screen_repo
 from bot.storage import repository as repo
 from tests.conftest import GSEF, Clock, build_world
-from tests.screen_world import MOD, SESSION, Screen, open_core, screen_fixture  # noqa: F401
+from tests.screen_world import MOD, SESSION, Screen, open_core
 
 WAIT = 5.0  # seconds any single expected event may take before the test fails
 

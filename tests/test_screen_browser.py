@@ -21,7 +21,7 @@ import pytest
 from bot.storage import posts_repo
 from bot.storage import repository as repo
 from tests.conftest import ROOT
-from tests.screen_world import MOD, SESSION, Screen, screen_fixture  # noqa: F401
+from tests.screen_world import MOD, SESSION, Screen
 from tests.test_report_browser import decode_png
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
