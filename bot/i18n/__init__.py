@@ -226,12 +226,17 @@ class Localizer:
         """The message in this language, in the given context (see `pmsg`)."""
         return self._fill(self._catalog.pgettext(context, msgid), msgid, named)
 
-    def template(self, msgid: str, plural: str | None = None, n: int = 1) -> str:
+    def template(
+        self, msgid: str, plural: str | None = None, n: int = 1, *, context: str | None = None
+    ) -> str:
         """The message in this language with its `{placeholders}` still in it (for a renderer
-        that fills them itself, escaping each value)."""
+        that fills them itself, escaping each value, or a text that has none)."""
+        catalog = self._catalog
         if plural is None:
-            return self._catalog.gettext(msgid)
-        return self._catalog.ngettext(msgid, plural, n)
+            return catalog.gettext(msgid) if context is None else catalog.pgettext(context, msgid)
+        if context is None:
+            return catalog.ngettext(msgid, plural, n)
+        return catalog.npgettext(context, msgid, plural, n)
 
     def render(self, text: Text) -> str:
         """A `Message` in this language. A plain string is shown as it is, translated only if

@@ -161,7 +161,9 @@ def chart_svg(run: RunReport, _: Localizer = ENGLISH) -> Markup | None:
         bin_start = start + timedelta(seconds=index * bin_seconds)
         x0 = LEFT + index * bar_width
         bar = _(
-            "{count} asked from {time}", count=count, time=f"{bin_start.astimezone(zone):%H:%M}"
+            "{count} asked from {time}",
+            count=count,
+            time=format(bin_start.astimezone(zone), "%H:%M"),
         )
         parts.append(
             f'<rect class="bar" x="{_f(x0 + bar_width * 0.1)}" y="{_f(y(count))}" '
@@ -241,7 +243,7 @@ def _answered_marks(
     if len(answered) <= MAX_MARKS:
         for moment, number in sorted(answered):
             local = moment.astimezone(zone)
-            mark = _("#{number} answered {time}", number=number, time=f"{local:%H:%M:%S}")
+            mark = _("#{number} answered {time}", number=number, time=format(local, "%H:%M:%S"))
             yield (
                 f'<path class="answered" d="{_triangle(x(moment), ANSWER_Y)}" '
                 f'fill="{ANSWERED}" fill-opacity="0.8"><title>{escape(mark)}</title></path>'

@@ -176,13 +176,13 @@ class RunReport:
                 "The log was anonymized on {day} for questions asked before {before} UTC: "
                 "participants' Discord ids and names were replaced by pseudonyms "
                 '("participant 1", ...).',
-                day=f"{self.anonymized_at:%Y-%m-%d}",
-                before=f"{self.anonymized_before:%Y-%m-%d %H:%M}",
+                day=format(self.anonymized_at, "%Y-%m-%d"),
+                before=format(self.anonymized_before, "%Y-%m-%d %H:%M"),
             )
         return msg(
             "The log was anonymized on {day}: participants' Discord ids and names were replaced "
             'by pseudonyms ("participant 1", ...).',
-            day=f"{self.anonymized_at:%Y-%m-%d}",
+            day=format(self.anonymized_at, "%Y-%m-%d"),
         )
 
     def on_program_clock(self) -> RunReport:

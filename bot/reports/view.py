@@ -158,10 +158,10 @@ def duration_text(delta: timedelta | None, _: Localizer = ENGLISH) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return _("{hours} h {minutes} min", hours=hours, minutes=f"{minutes:02d}")
+        return _("{hours} h {minutes} min", hours=hours, minutes=format(minutes, "02d"))
     if minutes:
         if secs:
-            return _("{minutes} min {seconds} s", minutes=minutes, seconds=f"{secs:02d}")
+            return _("{minutes} min {seconds} s", minutes=minutes, seconds=format(secs, "02d"))
         return _("{minutes} min", minutes=minutes)
     return _("{seconds} s", seconds=secs)
 
@@ -225,7 +225,7 @@ def _run_line(run: RunReport, _: Localizer) -> str:
             "program's clock.",
             run=r.id,
             started=started,
-            speed=f"{r.speed:g}",
+            speed=format(r.speed, "g"),
         )
     if r.delay_seconds:
         return _(
