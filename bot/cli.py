@@ -234,7 +234,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {spec.date} in {spec.timezone}; {len(spec.speakers)} speakers, "
             f"{len(spec.labels)} labels; intake "
             + (f"{opens:%H:%M}-{closes:%H:%M} UTC" if opens and closes else "by hand")
-            + f"; {spec.questions.moderation}-moderation",
+            + f"; {spec.questions.moderation}-moderation"
+            + f"; public posts in {', '.join(session.languages)}",
             markup=False,
         )
         out.print(f"  {server_line(session)}\n", markup=False)
