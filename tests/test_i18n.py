@@ -22,6 +22,7 @@ from bot.i18n import (
     ENGLISH,
     Localizer,
     in_languages,
+    joined,
     known_language,
     language_of,
     languages,
@@ -29,6 +30,7 @@ from bot.i18n import (
     msg,
     nmsg,
     pmsg,
+    say_in,
 )
 from bot.i18n import catalogs as cat
 from bot.limits import CONTENT
@@ -193,6 +195,38 @@ def test_languages_that_do_not_fit_together_share_the_room_line_by_line() -> Non
         assert len(part) >= CONTENT // 3 - 60  # an equal share, give or take a line
     short = in_languages(("en", "ko"), lambda _: _("Up next") if _.code == "en" else words(_))
     assert short.startswith("Up next\n\n") and len(short) <= CONTENT
+
+
+def test_sentences_joined_are_each_said_in_the_readers_language() -> None:
+    refusal = Refusal(
+        joined(
+            msg("Only moderators can do this (the {role} role or Manage Server).", role="Mod"),
+            "",
+            msg(
+                "The role {role} does not exist in this server: create it, or set `{key}` in "
+                "the session file's [discord] table.",
+                role="Mod",
+                key="moderator_role",
+            ),
+        )
+    )
+    assert refusal.message.startswith("Only moderators can do this (the Mod role or Manage")
+    assert ". The role Mod does not exist" in refusal.message  # the empty part left out
+    korean = refusal.render("ko")
+    assert korean.startswith(
+        "모더레이터만 할 수 있습니다(Mod 역할 또는 서버 관리하기 권한). 이 서버에"
+    )
+    nested = msg("{done}; announced in the live channel.", done=joined(msg("Up next"), "!", sep=""))
+    assert nested.render("es") == "A continuación!; anunciado en el canal en directo."
+
+
+def test_a_public_message_says_its_short_texts_in_each_language_within_the_limit() -> None:
+    say = say_in(("en", "es"))
+    assert say(msg("Asked by"), 256) == "Asked by · Preguntó"
+    assert say(msg("Approve"), 80) == "Approve · Aprobar"
+    assert say("#12", 80) == "#12"
+    assert len(say(msg("Block author"), 12)) <= 12
+    assert say_in(("ko",))(msg("Asked by"), 256) == "질문자"
 
 
 def test_a_short_limit_cuts_a_single_line_text() -> None:

@@ -41,11 +41,15 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT",
+    "ENGLISH",
     "LOCALES",
+    "Joined",
     "Localizer",
     "Message",
+    "Say",
     "Text",
     "in_languages",
+    "joined",
     "known_language",
     "language_of",
     "languages",
@@ -54,6 +58,7 @@ __all__ = [
     "nmsg",
     "pmsg",
     "render",
+    "say_in",
 ]
 
 #: The language of the code and of the message ids, and the one served when no other fits.
@@ -93,8 +98,32 @@ class Message:
         return format(str(self), spec)
 
 
-#: What a text to show may be: already a string, or a message rendered on the way out.
-Text = str | Message
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Texts said one after the other ("Only moderators can do this." and a second sentence
+    when there is one), each rendered in the same language; empty parts are left out."""
+
+    parts: tuple[Text, ...]
+    sep: str = " "
+
+    def render(self, locale: object) -> str:
+        return localize(locale).render(self)
+
+    def __str__(self) -> str:
+        return localize(DEFAULT).render(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+#: What a text to show may be: already a string, or a message (or messages) rendered on the
+#: way out, in the reader's language.
+Text = str | Message | Joined
+
+
+def joined(*parts: Text, sep: str = " ") -> Joined:
+    """Sentences said one after the other, in the reader's language (see `Joined`)."""
+    return Joined(parts, sep)
 
 
 def msg(msgid: str, /, **named: Any) -> Message:
@@ -243,6 +272,8 @@ class Localizer:
         it is, word for word, a message of the catalog without placeholders."""
         if isinstance(text, str):
             return self._catalog.gettext(text) if text else text
+        if isinstance(text, Joined):
+            return text.sep.join(said for part in text.parts if (said := self.render(part)))
         named = text.named
         if text.plural is not None:
             return self.ngettext(text.msgid, text.plural, text.n, **named)
@@ -262,7 +293,7 @@ class Localizer:
 
     def _fill(self, template: str, english: str, named: Mapping[str, Any]) -> str:
         values = {
-            key: self.render(value) if isinstance(value, Message) else value
+            key: self.render(value) if isinstance(value, Message | Joined) else value
             for key, value in named.items()
         }
         try:
@@ -329,6 +360,23 @@ def in_languages(
     room = limit - len(sep) * (len(parts) - 1)
     shares = _shares([len(p) for p in parts], room)
     return sep.join(_fit(part, share) for part, share in zip(parts, shares, strict=True))
+
+
+#: How a message words a short text (a button's label, an embed field's name, a footer) within
+#: a limit: `say(msg("Asked by"), FIELD_NAME)`.
+Say = Callable[[Text, int], str]
+
+
+def say_in(codes: Sequence[str], *, sep: str = " · ") -> Say:
+    """How a message for these languages words its short texts: each language's wording, one
+    after the other with `sep`, within the limit given (`in_languages`). For a public message,
+    the session's languages; for a private one, the reader's alone
+    (`say_in([language_of(interaction.locale)])`)."""
+
+    def say(text: Text, limit: int) -> str:
+        return in_languages(codes, text, limit=limit, sep=sep)
+
+    return say
 
 
 def _shares(sizes: Sequence[int], room: int) -> list[int]:
