@@ -52,6 +52,9 @@ class _Words:
         named.setdefault("count", n)
         return self._markup(self.localizer.template(singular, plural, n), named)
 
+    def pgettext(self, context: str, msgid: str, /, **named: Any) -> Markup:
+        return self._markup(self.localizer.template(msgid, context=context), named)
+
     @staticmethod
     def _markup(template: str, named: dict[str, Any]) -> Markup:
         return Markup(html.escape(template, quote=False)).format(**named)
@@ -73,5 +76,6 @@ def render_html(report: Report, lang: str = DEFAULT) -> bytes:
         lang=_.code,
         _=words,
         ngettext=words.ngettext,
+        pgettext=words.pgettext,
     )
     return page.encode("utf-8")

@@ -72,8 +72,8 @@ def _group(g: Group, column: str, column_name: str, _: Localizer) -> list[str]:
             _("Asked by"),
             _("Votes"),
             _("State"),
-            _("Asked"),
-            _("Answered"),
+            _.pgettext("time column", "Asked"),
+            _.pgettext("time column", "Answered"),
         ),
         (
             (
@@ -202,7 +202,7 @@ def _run(v: RunView, _: Localizer) -> list[str]:
         lines += _table(
             ("#", _("Time"), _("Segment"), _("Kind"), _("Asked"), _("Answered")),
             (
-                (s.index, f"{s.start}-{s.end}", md(s.title), s.kind, s.asked, s.answered)
+                (s.index, f"{s.start}-{s.end}", md(s.title), md(s.kind), s.asked, s.answered)
                 for s in v.segments
             ),
             {0, 4, 5},
@@ -223,7 +223,15 @@ def _run(v: RunView, _: Localizer) -> list[str]:
             "",
         ]
         lines += _table(
-            ("#", _("Question"), _("To"), _("Label"), _("Asked by"), _("Votes"), _("Asked")),
+            (
+                "#",
+                _("Question"),
+                _("To"),
+                _("Label"),
+                _("Asked by"),
+                _("Votes"),
+                _.pgettext("time column", "Asked"),
+            ),
             (
                 (
                     q.number,

@@ -46,6 +46,15 @@ ACTION_NAMES: dict[str, Message] = {
     "blocked": pmsg("log-action", "blocked the asker of"),
 }
 
+KIND_NAMES: dict[str, Message] = {
+    "logistics": pmsg("segment kind", "logistics"),
+    "opening": pmsg("segment kind", "opening"),
+    "talk": pmsg("segment kind", "talk"),
+    "discussion": pmsg("segment kind", "discussion"),
+    "qa": pmsg("segment kind", "qa"),
+    "closing": pmsg("segment kind", "closing"),
+}
+
 # Detail keys that hold a question's text before an edit (shown as "was: ...").
 PREVIOUS_TEXT_KEYS = ("previous_text", "old_text", "before")
 
@@ -413,7 +422,7 @@ def _segments(run: RunReport, clock: _Clock, rows: _Rows) -> tuple[SegmentRow, .
         SegmentRow(
             index=i,
             title=s.title,
-            kind=s.kind,
+            kind=rows._.render(KIND_NAMES[s.kind]) if s.kind in KIND_NAMES else s.kind,
             start=clock.minute(s.start),
             end=clock.minute(s.end),
             speaker=rows.speaker(s.speaker_id),
