@@ -35,6 +35,7 @@ from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import utcnow
 from cogs._doctor_snapshot import build_snapshot
+from cogs._translator import CatalogTranslator
 from cogs._views import DYNAMIC_ITEMS
 from cogs.asking import Asking
 from cogs.errors import Errors
@@ -134,6 +135,7 @@ class QABot(commands.Bot):
         self.scheduler.start()
         await self._add_cogs()
         self.every(FORGET_EVERY, self.forget_due, "privacy:forget", "forget participants on time")
+        await self.tree.set_translator(CatalogTranslator())
         await self._sync_if_changed()
 
     async def _add_cogs(self) -> None:
@@ -160,9 +162,14 @@ class QABot(commands.Bot):
         """Sync application commands when asked to, or when their definitions changed."""
         if self.sync_commands is False:
             return
-        payload = json.dumps(
-            [cmd.to_dict(self.tree) for cmd in self.tree.get_commands()], sort_keys=True
-        )
+        translator = self.tree.translator
+        commands = [
+            await cmd.get_translated_payload(self.tree, translator)
+            if translator is not None
+            else cmd.to_dict(self.tree)
+            for cmd in self.tree.get_commands()
+        ]
+        payload = json.dumps(commands, sort_keys=True)
         fingerprint = hashlib.sha256(payload.encode()).hexdigest()
         stored = await self.db.read(lambda conn: repo.get_meta(conn, SYNC_KEY))
         if self.sync_commands or stored != fingerprint:

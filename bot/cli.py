@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--format", choices=["json", "csv", "md", "html"], default="json", help="output format"
     )
+    report.add_argument(
+        "--lang",
+        default="en",
+        metavar="CODE",
+        help="the language of the html and md reports: en (default), "
+        "or a language the bot speaks (docs/languages.md)",
+    )
     report.add_argument("--out", type=Path, help="write to this file instead of stdout")
     report.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -227,7 +234,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  {spec.date} in {spec.timezone}; {len(spec.speakers)} speakers, "
             f"{len(spec.labels)} labels; intake "
             + (f"{opens:%H:%M}-{closes:%H:%M} UTC" if opens and closes else "by hand")
-            + f"; {spec.questions.moderation}-moderation",
+            + f"; {spec.questions.moderation}-moderation"
+            + f"; public posts in {', '.join(session.languages)}",
             markup=False,
         )
         out.print(f"  {server_line(session)}\n", markup=False)
@@ -323,8 +331,14 @@ def connection_failure(exc: BaseException) -> tuple[int, str] | None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a report or export of the log to stdout or a file."""
+    from bot.i18n import known_language, languages
     from bot.reports import ReportError, fallback_run, render_report
 
+    lang = known_language(args.lang)
+    if lang is None:
+        spoken = ", ".join(languages())
+        err.print(f"The bot does not speak {args.lang!r}: use one of {spoken}.", markup=False)
+        return EXIT_USAGE
     if not args.database.exists():
         err.print(f"No database at {args.database}.", markup=False)
         return EXIT_USAGE
@@ -335,7 +349,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             err.print(latest.note, markup=False)
         data = asyncio.run(
             render_report(
-                args.database, args.format, session=args.session, run_kind=kind, run_id=run_id
+                args.database,
+                args.format,
+                session=args.session,
+                run_kind=kind,
+                run_id=run_id,
+                lang=lang,
             )
         )
     except ReportError as exc:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from bot.i18n import ENGLISH, Localizer
 from bot.limits import cut
 
 T = TypeVar("T")
@@ -127,56 +128,140 @@ def short(text: str, limit: int = DIGEST_TEXT) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def describe_error(status: int | None, text: str | None) -> str:
-    """A Discord failure as people read it: 'Discord error 403 Missing Permissions'."""
+def describe_error(status: int | None, text: str | None, _: Localizer = ENGLISH) -> str:
+    """A Discord failure as people read it: 'Discord error 403 Missing Permissions' (Discord's
+    own words stay in English)."""
     words = (text or "").strip().splitlines()[0] if text and text.strip() else ""
     words = cut(words, ERROR_TEXT, escape=False)
     if status is None:
-        return f"Discord error ({words})" if words else "a Discord error"
-    return f"Discord error {status} {words}".rstrip()
+        return _("Discord error ({text})", text=words) if words else _("a Discord error")
+    if not words:
+        return _("Discord error {status}", status=status)
+    return _("Discord error {status} {text}", status=status, text=words)
 
 
-KIND_WORDS = {
-    "moderation": ("moderation card", "moderation channel"),
-    "questions": ("vote message", "questions channel"),
-    "live": ("live announcement", "live channel"),
-}
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def failure_notice(kind: str, channel: str, count: int, error: str) -> str:
+def failure_notice(kind: str, channel: str, count: int, error: str, _: Localizer = ENGLISH) -> str:
     """Told to moderators once when posting in a channel starts failing."""
-    what, _where = KIND_WORDS.get(kind, ("message", "channel"))
-    return (
-        f"⚠️ Could not post in #{channel} ({error}). {_plural(count, what)} waiting; the "
-        f"questions are stored and the bot retries every {RETRY_SECONDS} s. Check the bot's "
-        "permissions in that channel."
+    named = {"channel": channel, "error": error, "seconds": RETRY_SECONDS}
+    if kind == "moderation":
+        return _.ngettext(
+            "⚠️ Could not post in #{channel} ({error}). {count} moderation card waiting; the "
+            "questions are stored and the bot retries every {seconds} s. Check the bot's "
+            "permissions in that channel.",
+            "⚠️ Could not post in #{channel} ({error}). {count} moderation cards waiting; the "
+            "questions are stored and the bot retries every {seconds} s. Check the bot's "
+            "permissions in that channel.",
+            count,
+            **named,
+        )
+    if kind == "questions":
+        return _.ngettext(
+            "⚠️ Could not post in #{channel} ({error}). {count} vote message waiting; the "
+            "questions are stored and the bot retries every {seconds} s. Check the bot's "
+            "permissions in that channel.",
+            "⚠️ Could not post in #{channel} ({error}). {count} vote messages waiting; the "
+            "questions are stored and the bot retries every {seconds} s. Check the bot's "
+            "permissions in that channel.",
+            count,
+            **named,
+        )
+    if kind == "live":
+        return _.ngettext(
+            "⚠️ Could not post in #{channel} ({error}). {count} live announcement waiting; the "
+            "questions are stored and the bot retries every {seconds} s. Check the bot's "
+            "permissions in that channel.",
+            "⚠️ Could not post in #{channel} ({error}). {count} live announcements waiting; "
+            "the questions are stored and the bot retries every {seconds} s. Check the bot's "
+            "permissions in that channel.",
+            count,
+            **named,
+        )
+    return _.ngettext(
+        "⚠️ Could not post in #{channel} ({error}). {count} message waiting; the questions are "
+        "stored and the bot retries every {seconds} s. Check the bot's permissions in that "
+        "channel.",
+        "⚠️ Could not post in #{channel} ({error}). {count} messages waiting; the questions "
+        "are stored and the bot retries every {seconds} s. Check the bot's permissions in that "
+        "channel.",
+        count,
+        **named,
     )
 
 
-def recovery_notice(kind: str, count: int, error: str) -> str:
+def recovery_notice(kind: str, count: int, error: str, _: Localizer = ENGLISH) -> str:
     """Told to moderators once when posting works again after failures."""
-    _what, where = KIND_WORDS.get(kind, ("message", "channel"))
-    verb = "it is" if count == 1 else "they are"
-    return (
-        f"{_plural(count, 'question')} could not be posted earlier in the {where} ({error}); "
-        f"{verb} posted now."
+    if kind == "moderation":
+        return _.ngettext(
+            "{count} question could not be posted earlier in the moderation channel ({error}); "
+            "it is posted now.",
+            "{count} questions could not be posted earlier in the moderation channel "
+            "({error}); they are posted now.",
+            count,
+            error=error,
+        )
+    if kind == "questions":
+        return _.ngettext(
+            "{count} question could not be posted earlier in the questions channel ({error}); "
+            "it is posted now.",
+            "{count} questions could not be posted earlier in the questions channel ({error}); "
+            "they are posted now.",
+            count,
+            error=error,
+        )
+    if kind == "live":
+        return _.ngettext(
+            "{count} question could not be posted earlier in the live channel ({error}); it is "
+            "posted now.",
+            "{count} questions could not be posted earlier in the live channel ({error}); they "
+            "are posted now.",
+            count,
+            error=error,
+        )
+    return _.ngettext(
+        "{count} question could not be posted earlier in the channel ({error}); it is posted now.",
+        "{count} questions could not be posted earlier in the channel ({error}); they are "
+        "posted now.",
+        count,
+        error=error,
     )
 
 
-def missing_channel_notice(kind: str, ref: str | int, session_id: str) -> str:
+def missing_channel_notice(
+    kind: str, ref: str | int, session_id: str, _: Localizer = ENGLISH
+) -> str:
     """Told to moderators (and logged) when a session's channel is not in the server."""
-    _what, where = KIND_WORDS.get(kind, ("message", "channel"))
     key = {"moderation": "moderation_channel", "questions": "questions_channel"}.get(
         kind, f"{kind}_channel"
     )
-    return (
-        f"⚠️ The {where} of session {session_id} ({ref}) is not in this server, or the bot "
-        f"cannot see it: create the channel (and let the bot see it) or set `{key}` in the "
-        "session file's [discord] table. Questions are kept and posted once it exists."
+    named = {"session": session_id, "channel": ref, "key": key}
+    if kind == "moderation":
+        return _(
+            "⚠️ The moderation channel of session {session} ({channel}) is not in this server, "
+            "or the bot cannot see it: create the channel (and let the bot see it) or set "
+            "`{key}` in the session file's [discord] table. Questions are kept and posted once "
+            "it exists.",
+            **named,
+        )
+    if kind == "questions":
+        return _(
+            "⚠️ The questions channel of session {session} ({channel}) is not in this server, "
+            "or the bot cannot see it: create the channel (and let the bot see it) or set "
+            "`{key}` in the session file's [discord] table. Questions are kept and posted once "
+            "it exists.",
+            **named,
+        )
+    if kind == "live":
+        return _(
+            "⚠️ The live channel of session {session} ({channel}) is not in this server, or the "
+            "bot cannot see it: create the channel (and let the bot see it) or set `{key}` in "
+            "the session file's [discord] table. Questions are kept and posted once it exists.",
+            **named,
+        )
+    return _(
+        "⚠️ The channel of session {session} ({channel}) is not in this server, or the bot "
+        "cannot see it: create the channel (and let the bot see it) or set `{key}` in the "
+        "session file's [discord] table. Questions are kept and posted once it exists.",
+        **named,
     )
 
 

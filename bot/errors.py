@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from bot.i18n import Text, render
+
 
 class Refusal(Exception):
     """An action the bot declines, with one short sentence saying why and what to do.
 
     A refusal changes nothing. The error handler shows its message ephemerally to the person who
-    asked; it is never logged as a failure.
+    asked, in their language (`render`); `message` is the sentence in English. It is never
+    logged as a failure.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Text) -> None:
+        self.text = message
+        self.message = str(message)
+        super().__init__(self.message)
+
+    def render(self, locale: object) -> str:
+        """The sentence in the language serving `locale` (a code or a `discord.Locale`)."""
+        return render(self.text, locale)
 
 
 class DatabaseError(Exception):

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.errors import Refusal
+from bot.i18n import msg, nmsg
 from bot.sessions import Session, Slot
 from bot.storage.repository import Run
 
@@ -262,21 +263,26 @@ def check_delay(
     """
     if delay_seconds == 0:
         raise Refusal(
-            "Give a number of minutes other than 0 (negative to bring the program forward)."
+            msg("Give a number of minutes other than 0 (negative to bring the program forward).")
         )
     if not timeline.session.slots:
-        raise Refusal("This session has no program, so there is nothing to delay.")
+        raise Refusal(msg("This session has no program, so there is nothing to delay."))
     moving = unstarted_segments(plan_posts(timeline), done, now)
     if not moving:
-        raise Refusal("Every segment has already started: there is nothing left to delay.")
+        raise Refusal(msg("Every segment has already started: there is nothing left to delay."))
     if delay_seconds < 0:
         room = moving[0].due - now
         shift = timeline.real_span(timedelta(seconds=-delay_seconds))
         if shift > room:
             most = int(room.total_seconds() * timeline.speed // 60)
             raise Refusal(
-                f"The next segment starts in {most} minute(s) of program time: the program can "
-                f"move at most {most} minute(s) earlier."
+                nmsg(
+                    "The next segment starts in {count} minute of program time: the program can "
+                    "move at most {count} minute earlier.",
+                    "The next segment starts in {count} minutes of program time: the program "
+                    "can move at most {count} minutes earlier.",
+                    most,
+                )
             )
     return moving
 

@@ -20,6 +20,7 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import Refusal
+from bot.i18n import Message, msg, nmsg
 from bot.limits import cut
 from bot.program import Timeline
 from bot.sessions import Session
@@ -41,11 +42,12 @@ __all__ = [
 ]
 
 QUEUE_SIZE = 15
+GONE = msg("This question no longer exists.")
 
 log = logging.getLogger(__name__)
 
 
-def _past(state: str) -> str:
+def _past(state: str) -> Message:
     """How people read a state in a sentence ("#4 was already approved by mona")."""
     return wording(state).past
 
@@ -195,20 +197,30 @@ def _by_run(items: list[IntakeRequest]) -> dict[int, list[int]]:
 def _intake_refusal(item: IntakeRequest, person: _AuthorState, blocked: bool) -> Refusal | None:
     if blocked:
         return Refusal(
-            "A moderator has blocked you from asking questions in this session. "
-            "Ask a moderator if you think this is a mistake."
+            msg(
+                "A moderator has blocked you from asking questions in this session. "
+                "Ask a moderator if you think this is a mistake."
+            )
         )
     if item.cooldown_seconds and person.last_asked is not None:
         ready = from_db(person.last_asked) + timedelta(seconds=item.cooldown_seconds)
         if item.now < ready:
             wait = max(1, int((ready - item.now).total_seconds() + 0.999))
             return Refusal(
-                f"You just asked a question; please wait {wait} seconds before asking another."
+                nmsg(
+                    "You just asked a question; please wait {count} second before asking another.",
+                    "You just asked a question; please wait {count} seconds before asking another.",
+                    wait,
+                )
             )
     if person.waiting >= item.max_waiting:
         return Refusal(
-            f"You already have {person.waiting} questions waiting (the limit is "
-            f"{item.max_waiting}). Wait until one is answered, or withdraw one with /withdraw."
+            msg(
+                "You already have {waiting} questions waiting (the limit is {limit}). Wait "
+                "until one is answered, or withdraw one with /withdraw.",
+                waiting=person.waiting,
+                limit=item.max_waiting,
+            )
         )
     return None
 
@@ -257,19 +269,26 @@ class QuestionService:
         rules = session.spec.questions
         text = clean_text(text)
         if not text.strip(INVISIBLE):
-            raise Refusal("Your question is empty; write the question you want to ask.")
+            raise Refusal(msg("Your question is empty; write the question you want to ask."))
         if len(text) > rules.max_length:
             raise Refusal(
-                f"Your question is {len(text)} characters long; the limit is "
-                f"{rules.max_length}. Shorten it and ask again."
+                msg(
+                    "Your question is {length} characters long; the limit is {limit}. Shorten "
+                    "it and ask again.",
+                    length=len(text),
+                    limit=rules.max_length,
+                )
             )
         if anonymous and not rules.anonymous_allowed:
             raise Refusal(
-                "This session does not take anonymous questions; ask again without anonymous."
+                msg("This session does not take anonymous questions; ask again without anonymous.")
             )
         if speaker_id is not None and session.speaker(speaker_id) is None:
             raise Refusal(
-                "That speaker is not in this session; pick one from the list, or leave it empty."
+                msg(
+                    "That speaker is not in this session; pick one from the list, or leave it "
+                    "empty."
+                )
             )
         if not self._intake_open(session, run, now):
             raise Refusal(_closed_message(Timeline(session, run), now))
@@ -379,18 +398,24 @@ class QuestionService:
             q = await qrepo.get_by_number(conn, run_id, number)
             if q is None or q.author_id != user_id:
                 raise Refusal(
-                    f"You have no question #{number} in this session; /myquestions lists yours."
+                    msg(
+                        "You have no question #{number} in this session; /myquestions lists yours.",
+                        number=number,
+                    )
                 )
             if q.state not in WAITING:
-                raise Refusal(
-                    f"#{number} is already {_past(q.state)}, so it can no longer be withdrawn."
-                )
+                raise Refusal(_no_longer_withdrawn(number, q.state))
             actor: Actor = (None, None) if q.anonymous else (user_id, q.author_name)
             detail = {"actor": "asker"} if q.anonymous else None
             if not await qrepo.transition(
                 conn, q.id, q.state, State.WITHDRAWN, now, "withdrawn", *actor, detail=detail
             ):
-                raise Refusal(f"#{number} changed just now; check /myquestions and try again.")
+                raise Refusal(
+                    msg(
+                        "#{number} changed just now; check /myquestions and try again.",
+                        number=number,
+                    )
+                )
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
@@ -404,11 +429,17 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> tuple[bool, int]:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(GONE)
             if q.state not in VOTABLE:
-                raise Refusal(f"#{q.number} is {_past(q.state)}; voting on it has ended.")
+                raise Refusal(
+                    msg(
+                        "#{number} is {state}; voting on it has ended.",
+                        number=q.number,
+                        state=_past(q.state),
+                    )
+                )
             if q.author_id == voter_id:
-                raise Refusal("You cannot vote for your own question.")
+                raise Refusal(msg("You cannot vote for your own question."))
             runs.append(q.run_id)
             return await qrepo.toggle_vote(conn, question_id, voter_id, now)
 
@@ -428,18 +459,27 @@ class QuestionService:
             q = await qrepo.get_question(conn, question_id)
             kept = await qrepo.get_question(conn, instead_id)
             if q is None or q.author_id != user_id or kept is None or kept.run_id != q.run_id:
-                raise Refusal("This button is not for you; /myquestions lists your questions.")
+                raise Refusal(msg("This button is not for you; /myquestions lists your questions."))
             if kept.state not in VOTABLE:
                 raise Refusal(
-                    f"#{kept.number} is {_past(kept.state)}, so it takes no more votes; your "
-                    f"question #{q.number} stays as it is."
+                    msg(
+                        "#{number} is {state}, so it takes no more votes; your question "
+                        "#{yours} stays as it is.",
+                        number=kept.number,
+                        state=_past(kept.state),
+                        yours=q.number,
+                    )
                 )
             if kept.author_id == user_id:
-                raise Refusal(f"#{kept.number} is your own question; #{q.number} stays as it is.")
-            if q.state not in WAITING:
                 raise Refusal(
-                    f"#{q.number} is already {_past(q.state)}, so it can no longer be withdrawn."
+                    msg(
+                        "#{number} is your own question; #{yours} stays as it is.",
+                        number=kept.number,
+                        yours=q.number,
+                    )
                 )
+            if q.state not in WAITING:
+                raise Refusal(_no_longer_withdrawn(q.number, q.state))
             actor: Actor = (None, None) if q.anonymous else (user_id, q.author_name)
             detail: dict[str, Any] = {"instead": kept.number}
             if q.anonymous:
@@ -548,19 +588,33 @@ class QuestionService:
         """Change a question's text; the previous text stays in the event's detail."""
         text = clean_text(text)
         if not text.strip(INVISIBLE):
-            raise Refusal("The new text is empty; write the question as it should read.")
+            raise Refusal(msg("The new text is empty; write the question as it should read."))
         if len(text) > max_length:
             raise Refusal(
-                f"The new text is {len(text)} characters long; the limit is {max_length}."
+                msg(
+                    "The new text is {length} characters long; the limit is {limit}.",
+                    length=len(text),
+                    limit=max_length,
+                )
             )
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> Question:
             q = await _require(conn, run_id, number)
             if q.state not in OPEN:
-                raise Refusal(f"#{number} is {_past(q.state)}; only open questions can be edited.")
+                raise Refusal(
+                    msg(
+                        "#{number} is {state}; only open questions can be edited.",
+                        number=number,
+                        state=_past(q.state),
+                    )
+                )
             if q.text == text:
-                raise Refusal(f"#{number} already reads exactly like that; nothing changed.")
+                raise Refusal(
+                    msg(
+                        "#{number} already reads exactly like that; nothing changed.", number=number
+                    )
+                )
             await qrepo.set_text(conn, q.id, text, now)
             await qrepo.add_event(
                 conn,
@@ -588,15 +642,25 @@ class QuestionService:
     ) -> Question:
         """Give a question one of the session's labels."""
         if session.label(label_id) is None:
-            names = cut(", ".join(lab.id for lab in session.spec.labels) or "none", 1500)
             typed = cut(label_id, 100, one_line=True)
-            raise Refusal(f"There is no label “{typed}” in this session (labels: {names}).")
+            if not session.spec.labels:
+                raise Refusal(
+                    msg("There is no label “{label}”: this session has no labels.", label=typed)
+                )
+            names = cut(", ".join(lab.id for lab in session.spec.labels), 1500)
+            raise Refusal(
+                msg(
+                    "There is no label “{label}” in this session (labels: {labels}).",
+                    label=typed,
+                    labels=names,
+                )
+            )
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> Question:
             q = await _require(conn, run_id, number)
             if q.label_id == label_id:
-                raise Refusal(f"#{number} already has that label.")
+                raise Refusal(msg("#{number} already has that label.", number=number))
             await qrepo.set_label(conn, q.id, label_id, now)
             await qrepo.add_event(
                 conn,
@@ -622,7 +686,9 @@ class QuestionService:
         state machine holds. Returns (duplicate, kept) as they are after the merge.
         """
         if number == into:
-            raise Refusal("A question cannot be merged into itself; give two different numbers.")
+            raise Refusal(
+                msg("A question cannot be merged into itself; give two different numbers.")
+            )
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> tuple[Question, Question]:
@@ -630,7 +696,11 @@ class QuestionService:
             kept = await _require(conn, run_id, into)
             if kept.state not in OPEN:
                 raise Refusal(
-                    f"#{into} is {_past(kept.state)}; merge into an open question instead."
+                    msg(
+                        "#{number} is {state}; merge into an open question instead.",
+                        number=into,
+                        state=_past(kept.state),
+                    )
                 )
             if dup.state not in WAITING:
                 raise await _conflict(conn, dup, State.MERGED)
@@ -692,9 +762,15 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> tuple[Question, Question | None]:
             top = await qrepo.ranked(conn, run_id, 1, speaker_id)
             if not top:
-                who = " for that speaker" if speaker_id else ""
+                if speaker_id:
+                    raise Refusal(
+                        msg(
+                            "No approved questions for that speaker are waiting; approve some "
+                            "first (/qa queue)."
+                        )
+                    )
                 raise Refusal(
-                    f"No approved questions{who} are waiting; approve some first (/qa queue)."
+                    msg("No approved questions are waiting; approve some first (/qa queue).")
                 )
             return await _go_live(conn, top[0], now, (actor_id, actor_name))
 
@@ -725,7 +801,7 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> Question:
             live = await qrepo.live_questions(conn, run_id)
             if not live:
-                raise Refusal("No question is live right now; pick one with /qa next.")
+                raise Refusal(msg("No question is live right now; pick one with /qa next."))
             for q in live:
                 await qrepo.transition(
                     conn, q.id, State.LIVE, State.ANSWERED, now, "answered", actor_id, actor_name
@@ -751,7 +827,7 @@ class QuestionService:
 
         async def change(conn: aiosqlite.Connection) -> None:
             if not await qrepo.block(conn, session_id, user_id, actor_id, now, reason):
-                raise Refusal("That person is already blocked with /qa block in this session.")
+                raise Refusal(msg("That person is already blocked with /qa block in this session."))
             await repo.add_run_event(conn, run_id, "blocked", actor_id, now, detail=str(user_id))
 
         await self.db.write(change)
@@ -766,7 +842,7 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> Question:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(GONE)
             to_state = {State.PENDING: State.REJECTED, State.APPROVED: State.DISMISSED}.get(
                 State(q.state)
             )
@@ -807,9 +883,11 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> Question:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(GONE)
             if not await qrepo.unblock_author(conn, session_id, q.id):
-                raise Refusal(f"The author of #{q.number} is not blocked from this card.")
+                raise Refusal(
+                    msg("The author of #{number} is not blocked from this card.", number=q.number)
+                )
             await qrepo.add_event(conn, q.id, "author_unblocked", actor_id, actor_name, now)
             await repo.add_run_event(
                 conn, q.run_id, "unblocked", actor_id, now, detail=f"author of #{q.number}"
@@ -831,8 +909,10 @@ class QuestionService:
         async def change(conn: aiosqlite.Connection) -> None:
             if not await qrepo.unblock(conn, session_id, user_id):
                 raise Refusal(
-                    "That person has no block from /qa block in this session (a block made "
-                    "with a card's Block author is lifted on that card)."
+                    msg(
+                        "That person has no block from /qa block in this session (a block made "
+                        "with a card's Block author is lifted on that card)."
+                    )
                 )
             await repo.add_run_event(conn, run_id, "unblocked", actor_id, now, detail=str(user_id))
 
@@ -876,22 +956,31 @@ class QuestionService:
 # ---------------------------------------------------------------- helpers
 
 
-def _closed_message(timeline: Timeline, now: datetime) -> str:
+def _closed_message(timeline: Timeline, now: datetime) -> Message:
     if timeline.run.intake_override == "closed":
-        return "Questions are closed right now; a moderator closed intake. Try again when it opens."
+        return msg(
+            "Questions are closed right now; a moderator closed intake. Try again when it opens."
+        )
     opens, closes = timeline.intake_opens_at(), timeline.intake_closes_at()
     if opens is not None and now < opens:
-        when = discord_timestamp(opens, "R")
-        return f"Questions are not open yet; they open {when}. Ask again then."
+        return msg(
+            "Questions are not open yet; they open {when}. Ask again then.",
+            when=discord_timestamp(opens, "R"),
+        )
     if closes is not None and now >= closes:
-        return "Questions for this session are closed; thank you for taking part."
-    return "Questions are closed right now; ask again when a moderator opens them."
+        return msg("Questions for this session are closed; thank you for taking part.")
+    return msg("Questions are closed right now; ask again when a moderator opens them.")
 
 
 async def _require(conn: aiosqlite.Connection, run_id: int, number: int) -> Question:
     q = await qrepo.get_by_number(conn, run_id, number)
     if q is None:
-        raise Refusal(f"There is no question #{number} in this session; /qa queue lists them.")
+        raise Refusal(
+            msg(
+                "There is no question #{number} in this session; /qa queue lists them.",
+                number=number,
+            )
+        )
     return q
 
 
@@ -905,35 +994,65 @@ async def _conflict(conn: aiosqlite.Connection, q: Question, wanted: str) -> Ref
     """Say why a question cannot move to `wanted`, naming who handled it and how."""
     current = await qrepo.get_question(conn, q.id) or q
     state = current.state
-    if state == wanted:
-        event = await qrepo.last_event_into(conn, q.id, state)
-        by = _by(event)
-        return Refusal(f"#{q.number} was already {_past(state)}{by}.")
     event = await qrepo.last_event_into(conn, q.id, state)
-    if state == State.PENDING:
-        return Refusal(f"#{q.number} is still waiting for review; approve it first.")
-    return Refusal(
-        f"#{q.number} was already {_past(state)}{_by(event)}, so it cannot be {_past(wanted)} now."
-    )
-
-
-def _by(event: Event | None) -> str:
-    if event is None:
-        return ""
-    detail: dict[str, Any] = {}
-    if event.detail:
-        detail = json.loads(event.detail)
-    if event.actor_name:
-        who = f" by {event.actor_name}"
-    elif detail.get("actor") == "asker":
-        who = " by its asker"
-    elif event.actor_id is None:
-        who = " by the bot"
+    if state != wanted and state == State.PENDING:
+        return Refusal(
+            msg("#{number} is still waiting for review; approve it first.", number=q.number)
+        )
+    done = _done(state, event)
+    who, name = _who(event)
+    if state == wanted:
+        sentence = {
+            "name": msg("#{number} was already {done} by {name}.", name=name),
+            "asker": msg("#{number} was already {done} by its asker."),
+            "bot": msg("#{number} was already {done} by the bot."),
+            "": msg("#{number} was already {done}."),
+        }[who]
     else:
-        who = ""
-    if event.action == "merged" and "into" in detail:
-        who = f" into #{detail['into']}{who}"
-    return who
+        sentence = {
+            "name": msg(
+                "#{number} was already {done} by {name}, so it cannot be {wanted} now.", name=name
+            ),
+            "asker": msg(
+                "#{number} was already {done} by its asker, so it cannot be {wanted} now."
+            ),
+            "bot": msg("#{number} was already {done} by the bot, so it cannot be {wanted} now."),
+            "": msg("#{number} was already {done}, so it cannot be {wanted} now."),
+        }[who]
+    named = {**sentence.named, "number": q.number, "done": done, "wanted": _past(wanted)}
+    return Refusal(msg(sentence.msgid, **named))
+
+
+def _done(state: str, event: Event | None) -> Message:
+    """A settled state in a sentence: "approved", or "merged into #7"."""
+    if state == State.MERGED and event is not None and event.detail:
+        detail: dict[str, Any] = json.loads(event.detail)
+        if "into" in detail:
+            return msg("merged into #{number}", number=detail["into"])
+    return _past(state)
+
+
+def _who(event: Event | None) -> tuple[str, str]:
+    """Who made a change, for a sentence: ("name", their name), ("asker", ""), ("bot", ""), or
+    ("", "") when it is not known."""
+    if event is None:
+        return "", ""
+    detail: dict[str, Any] = json.loads(event.detail) if event.detail else {}
+    if event.actor_name:
+        return "name", event.actor_name
+    if detail.get("actor") == "asker":
+        return "asker", ""
+    if event.actor_id is None:
+        return "bot", ""
+    return "", ""
+
+
+def _no_longer_withdrawn(number: int, state: str) -> Message:
+    return msg(
+        "#{number} is already {state}, so it can no longer be withdrawn.",
+        number=number,
+        state=_past(state),
+    )
 
 
 async def _go_live(

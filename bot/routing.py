@@ -16,17 +16,18 @@ from datetime import datetime
 from typing import Literal
 
 from bot.errors import Refusal
+from bot.i18n import msg
 from bot.program import Timeline
 from bot.sessions import Session
 
 PinSource = Literal["file", "log", "only server", "no server", "several servers"]
 
-UNPINNED = (
+UNPINNED = msg(
     "This session is not tied to a Discord server yet: the bot is in several servers, so an "
     "organizer must set `guild_id` (the server's id) in the [discord] table of the session "
     "file and restart the bot."
 )
-NO_SESSION = "This channel belongs to no Q&A session. Use the session's questions channel."
+NO_SESSION = msg("This channel belongs to no Q&A session. Use the session's questions channel.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +135,10 @@ def _one(candidates: Sequence[Timeline], now: datetime) -> Session:
             return open_now[0].session
         names = ", ".join(sorted(t.session.id for t in candidates))
         raise Refusal(
-            f"Several sessions use this channel ({names}). An organizer should give each session "
-            "its own channels in its session file, or run the bot with one session."
+            msg(
+                "Several sessions use this channel ({sessions}). An organizer should give each "
+                "session its own channels in its session file, or run the bot with one session.",
+                sessions=names,
+            )
         )
     return candidates[0].session

@@ -21,6 +21,8 @@ from pydantic import (
     ValidationError,
 )
 
+from bot.i18n import DEFAULT, known_language, languages
+
 # Every text the bot may show in Discord has a maximum, so that a file `check` accepts never
 # makes a message Discord refuses (bot/limits.py): a name fits an embed title (256) and, even
 # with every character escaped, an embed field (1,024); a label's name fits an autocomplete
@@ -49,6 +51,7 @@ Short = Annotated[str, StringConstraints(max_length=SHORT_MAX)]
 Line = Annotated[str, StringConstraints(max_length=LINE_MAX)]
 Paragraph = Annotated[str, StringConstraints(max_length=PARAGRAPH_MAX)]
 Long = Annotated[str, StringConstraints(max_length=LONG_MAX)]
+LanguageName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^(\d{4}-\d{2}-\d{2}T)?\d{2}:\d{2}$")]
 ChannelRef = (
     Annotated[str, StringConstraints(min_length=1, max_length=REF_MAX)]
@@ -156,7 +159,10 @@ class SessionFile(_Model):
     event: Line | None = None
     date: date
     timezone: Text
-    language: str | None = None
+    #: the language of public posts ("es"), or its name ("Spanish", "español")
+    language: LanguageName | None = None
+    #: several, for bilingual public posts: ["en", "es"] (instead of `language`)
+    languages: tuple[LanguageName, ...] = Field(default=(), max_length=4)
     description: Long | None = None
     keywords: tuple[Line, ...] = ()
     audience: tuple[Line, ...] = ()
@@ -264,6 +270,16 @@ class Session:
             else self.ends_at
         )
         return opens, closes
+
+    @cached_property
+    def languages(self) -> tuple[str, ...]:
+        """The codes of the languages of the session's public posts, first the main one
+        (English when the file names none)."""
+        spec = self.spec
+        named = spec.languages or ((spec.language,) if spec.language else ())
+        codes = [known_language(name) for name in named]
+        found = tuple(dict.fromkeys(code for code in codes if code is not None))
+        return found or (DEFAULT,)
 
     def speaker(self, speaker_id: str | None) -> Speaker | None:
         return next((s for s in self.spec.speakers if s.id == speaker_id), None)
@@ -442,6 +458,29 @@ def _semantic_problems(draft: _Draft) -> list[Problem]:
     return problems
 
 
+def _language_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Each language a file names must be one the bot speaks; `language` or `languages`, not
+    both."""
+    problems: list[Problem] = []
+    one, several = raw.get("language"), raw.get("languages")
+    if one is not None and several is not None:
+        problems.append(Problem("languages", "give either `language` or `languages`, not both"))
+    named = [("language", one)] if isinstance(one, str) else []
+    if isinstance(several, list):
+        named += [(f"languages[{i}]", name) for i, name in enumerate(several)]
+    spoken = ", ".join(languages())
+    for path, name in named:
+        if isinstance(name, str) and name.strip() and known_language(name) is None:
+            problems.append(
+                Problem(
+                    path,
+                    f"the bot does not speak {name.strip()!r}: use one of {spoken} "
+                    "(docs/languages.md says how to add a language)",
+                )
+            )
+    return problems
+
+
 def _pydantic_problems(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
@@ -512,6 +551,7 @@ def load_session(path: Path) -> Session:
     except ValidationError as exc:
         problems += _pydantic_problems(exc)
     problems += _semantic_problems(_draft(raw))
+    problems += _language_problems(raw)
     if problems or spec is None:
         raise SessionFileError(path, problems)
     return Session(spec, path)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import Message, pmsg
+
 
 class State(StrEnum):
     """Where a question is in its life. The values are what the log stores."""
@@ -68,38 +70,77 @@ def sources_of(to_state: State) -> frozenset[State]:
 
 @dataclass(frozen=True, slots=True)
 class Wording:
-    """How people read one state, wherever the bot shows it."""
+    """How people read one state, wherever the bot shows it: messages, each rendered in the
+    reader's language (`str()` of one is its English)."""
 
-    past: str  # in a sentence: "#4 was already {past} by mona"
-    card: str  # a moderation card's State field and a vote message's footer
-    outcome: str  # what a moderator did: "{outcome} by mona"
-    mine: str  # a participant's own list (/myquestions)
-    report: str  # the organizers' report
+    past: Message  # in a sentence: "#4 was already {past} by mona"
+    card: Message  # a moderation card's State field and a vote message's footer
+    outcome: Message  # what a moderator did: "{outcome} by mona"
+    mine: Message  # a participant's own list (/myquestions)
+    report: Message  # the organizers' report
 
 
+# The contexts tell translators where each wording goes: state-past in a sentence ("#4 was
+# already approved by mona"), state-card on a card, state-outcome before "by mona",
+# state-mine in the asker's own list, state-report in the organizers' report.
 WORDING: dict[State, Wording] = {
     State.PENDING: Wording(
-        "waiting for review", "Waiting for review", "Waiting for review", "waiting for review",
-        "awaiting review",
+        past=pmsg("state-past", "waiting for review"),
+        card=pmsg("state-card", "Waiting for review"),
+        outcome=pmsg("state-outcome", "Waiting for review"),
+        mine=pmsg("state-mine", "waiting for review"),
+        report=pmsg("state-report", "awaiting review"),
     ),
     State.APPROVED: Wording(
-        "approved", "Approved: in the queue", "Approved", "in the queue",
-        "approved, not answered",
+        past=pmsg("state-past", "approved"),
+        card=pmsg("state-card", "Approved: in the queue"),
+        outcome=pmsg("state-outcome", "Approved"),
+        mine=pmsg("state-mine", "in the queue"),
+        report=pmsg("state-report", "approved, not answered"),
     ),
-    State.REJECTED: Wording("rejected", "Rejected", "Rejected", "not accepted", "rejected"),
+    State.REJECTED: Wording(
+        past=pmsg("state-past", "rejected"),
+        card=pmsg("state-card", "Rejected"),
+        outcome=pmsg("state-outcome", "Rejected"),
+        mine=pmsg("state-mine", "not accepted"),
+        report=pmsg("state-report", "rejected"),
+    ),
     State.WITHDRAWN: Wording(
-        "withdrawn", "Withdrawn by the asker", "Withdrawn", "withdrawn", "withdrawn"
+        past=pmsg("state-past", "withdrawn"),
+        card=pmsg("state-card", "Withdrawn by the asker"),
+        outcome=pmsg("state-outcome", "Withdrawn"),
+        mine=pmsg("state-mine", "withdrawn"),
+        report=pmsg("state-report", "withdrawn"),
     ),
     State.LIVE: Wording(
-        "picked to be answered", "Live: being answered", "Picked to be answered",
-        "being answered now", "on stage, not marked answered",
+        past=pmsg("state-past", "picked to be answered"),
+        card=pmsg("state-card", "Live: being answered"),
+        outcome=pmsg("state-outcome", "Picked to be answered"),
+        mine=pmsg("state-mine", "being answered now"),
+        report=pmsg("state-report", "on stage, not marked answered"),
     ),
-    State.ANSWERED: Wording("answered", "Answered", "Answered", "answered", "answered"),
-    State.DISMISSED: Wording("dismissed", "Set aside", "Set aside", "set aside", "dismissed"),
+    State.ANSWERED: Wording(
+        past=pmsg("state-past", "answered"),
+        card=pmsg("state-card", "Answered"),
+        outcome=pmsg("state-outcome", "Answered"),
+        mine=pmsg("state-mine", "answered"),
+        report=pmsg("state-report", "answered"),
+    ),
+    State.DISMISSED: Wording(
+        past=pmsg("state-past", "dismissed"),
+        card=pmsg("state-card", "Set aside"),
+        outcome=pmsg("state-outcome", "Set aside"),
+        mine=pmsg("state-mine", "set aside"),
+        report=pmsg("state-report", "dismissed"),
+    ),
     State.MERGED: Wording(
-        "merged", "Merged", "Merged", "merged with a similar question", "merged"
+        past=pmsg("state-past", "merged"),
+        card=pmsg("state-card", "Merged"),
+        outcome=pmsg("state-outcome", "Merged"),
+        mine=pmsg("state-mine", "merged with a similar question"),
+        report=pmsg("state-report", "merged"),
     ),
-}  # fmt: skip
+}
 
 
 def wording(state: str) -> Wording:

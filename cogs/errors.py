@@ -1,4 +1,5 @@
-"""The one error handler: every failed command or button gets one short ephemeral answer."""
+"""The one error handler: every failed command or button gets one short ephemeral answer, in
+the language of the person who acted (their Discord client's, `interaction.locale`)."""
 
 from __future__ import annotations
 
@@ -11,43 +12,59 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import DatabaseError, Refusal
+from bot.i18n import Message, msg, nmsg, render
 from cogs._common import Deadline, acknowledged, reply
 
 log = logging.getLogger(__name__)
 
 # Said when the bot does not know what happened: it never claims that nothing changed.
-UNEXPECTED = (
+UNEXPECTED = msg(
     "Something went wrong on our side. Please check whether it was done (/myquestions, "
     "/qa queue) before trying again."
 )
 
 
-def message_for(error: BaseException) -> str | None:
-    """Return what to tell the user for an error, or None when it is a bug to log."""
+def message_for(error: BaseException, locale: object = None) -> str | None:
+    """Return what to tell the user for an error in the language serving `locale` (English
+    without one), or None when it is a bug to log."""
+    said = _message(error)
+    if isinstance(said, Refusal):
+        return said.render(locale)
+    return render(said, locale) if said is not None else None
+
+
+def _message(error: BaseException) -> Refusal | Message | None:
     if isinstance(error, app_commands.CommandInvokeError | commands.CommandInvokeError):
         error = error.original
     if isinstance(error, Refusal):
-        return error.message
+        return error
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+        return nmsg(
+            "Slow down: try again in {count} second.",
+            "Slow down: try again in {count} seconds.",
+            round(error.retry_after),
+        )
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "Use this command in the session's server, not in direct messages."
+        return msg("Use this command in the session's server, not in direct messages.")
     if isinstance(error, app_commands.CheckFailure):
-        return "You are not allowed to do this here."
+        return msg("You are not allowed to do this here.")
     if isinstance(error, app_commands.TransformerError):
-        return "One of the options has a value I cannot use; check it and try again."
+        return msg("One of the options has a value I cannot use; check it and try again.")
     if isinstance(error, DatabaseError):
         log.error("database unavailable: %s", error)
-        return "The question log is unavailable right now; nothing was changed. Try again soon."
+        return msg(
+            "The question log is unavailable right now; nothing was changed. Try again soon."
+        )
     return None
 
 
 async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """Answer a failed interaction once, ephemerally; log real failures with their traceback."""
-    text = message_for(error)
+    """Answer a failed interaction once, ephemerally, in the language of the person who acted;
+    log real failures with their traceback."""
+    text = message_for(error, interaction.locale)
     if text is None:
         log.error("interaction failed", exc_info=error)
-        text = UNEXPECTED
+        text = render(UNEXPECTED, interaction.locale)
     try:
         await reply(interaction, text)
     except discord.HTTPException:

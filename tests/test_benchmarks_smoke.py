@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # script -> a line every complete run prints among its figures
 BENCHMARKS = {
     "bench_e2e.py": "questions stored:",
+    "bench_i18n.py": "/ask words in Korean",
     "bench_maintenance.py": "forget: ",
     "bench_moderation.py": "/qa queue",
     "bench_report.py": "html ",

@@ -41,8 +41,14 @@ def test_every_folder_with_files_is_a_package_and_every_data_file_is_shipped() -
                 continue
             package = ".".join(path.parent.relative_to(ROOT).parts)
             assert any(fnmatch(package, pattern) for pattern in find["include"]), package
-            patterns = data.get(package, [])
-            assert any(fnmatch(path.name, p) for p in patterns), f"{path} is not shipped"
+            # a package's patterns name files below it, subfolders included ("locales/*/x")
+            parts = path.relative_to(ROOT).parts
+            shipped = any(
+                fnmatch("/".join(parts[depth:]), pattern)
+                for depth in range(1, len(parts))
+                for pattern in data.get(".".join(parts[:depth]), [])
+            )
+            assert shipped, f"{path} is not shipped"
 
 
 def test_help_uses_the_name_it_was_called_by() -> None:

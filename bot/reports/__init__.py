@@ -8,8 +8,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from bot.i18n import DEFAULT
 from bot.reports.model import Report, load_report
 from bot.storage import report_repo
 from bot.storage.database import Database, DatabaseError, open_readonly
@@ -49,8 +51,10 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def renderer(fmt: str) -> Callable[[Report], bytes]:
-    """Return the function that renders a report in `fmt`."""
+def renderer(fmt: str, lang: str = DEFAULT) -> Callable[[Report], bytes]:
+    """Return the function that renders a report in `fmt`; the readable formats (html, md) in
+    the language `lang` (a code; the data formats, csv and json, are the same in every
+    language)."""
     if fmt == "json":
         from bot.reports.json_format import render_json
 
@@ -62,11 +66,11 @@ def renderer(fmt: str) -> Callable[[Report], bytes]:
     if fmt == "md":
         from bot.reports.markdown import render_markdown
 
-        return render_markdown
+        return partial(render_markdown, lang=lang)
     if fmt == "html":
         from bot.reports.html import render_html
 
-        return render_html
+        return partial(render_html, lang=lang)
     raise ReportError(f"Unknown report format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
@@ -94,9 +98,11 @@ async def render_report(
     session: str | None = None,
     run_kind: str = "real",
     run_id: int | None = None,
+    lang: str = DEFAULT,
 ) -> bytes:
-    """Return the report of the log in `fmt` (json, csv, md, html) as bytes."""
-    render = renderer(fmt)
+    """Return the report of the log in `fmt` (json, csv, md, html) as bytes, the readable
+    formats in the language `lang`."""
+    render = renderer(fmt, lang)
     with gc_paused():
         report = await build_report(database, session=session, run_kind=run_kind, run_id=run_id)
         return render(report)
@@ -108,13 +114,14 @@ class Reports:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def render(self, fmt: str, run: Run) -> tuple[bytes, int]:
-        """Render one run in `fmt`: (the file's bytes, its question count).
+    async def render(self, fmt: str, run: Run, lang: str = DEFAULT) -> tuple[bytes, int]:
+        """Render one run in `fmt` (html and md in the language `lang`): (the file's bytes,
+        its question count).
 
         The model is read on the bot's reader connection; rendering (the slow part for a big
         log) runs in a worker thread so the bot keeps answering meanwhile.
         """
-        render = renderer(fmt)
+        render = renderer(fmt, lang)
         with gc_paused():
             report = await self.db.read(
                 lambda conn: load_report(

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from unicodedata import east_asian_width
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from bot.i18n import ENGLISH, Localizer
 from bot.reports.model import RunReport
 
 WIDTH, HEIGHT = 1000, 300
@@ -58,8 +60,10 @@ def _floor_local(moment: datetime, minutes: int) -> datetime:
     return floored.replace(tzinfo=moment.tzinfo)
 
 
-def chart_svg(run: RunReport, title: str = "Questions over time") -> Markup | None:
-    """Return the run's timeline chart, or None when there is nothing to draw."""
+def chart_svg(run: RunReport, _: Localizer = ENGLISH) -> Markup | None:
+    """Return the run's timeline chart, or None when there is nothing to draw, its words in
+    the language of `_`."""
+    title = _("Questions over time")
     run = run.on_program_clock()
     zone = run.session.zone
     asked = [q.asked_at for q in run.questions]
@@ -97,11 +101,17 @@ def chart_svg(run: RunReport, title: str = "Questions over time") -> Markup | No
     def y(value: float) -> float:
         return PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * value / y_max
 
-    unit = "minute" if bin_minutes == 1 else f"{bin_minutes} minutes"
+    per_bin = _.ngettext(
+        "questions asked per minute", "questions asked per {count} minutes", bin_minutes
+    )
+    described = _(
+        "{title}: {per_bin}, program segments and answered questions",
+        title=title,
+        per_bin=per_bin,
+    )
     parts: list[str] = [
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}: questions asked per {unit}, program segments and '
-        f'answered questions" preserveAspectRatio="xMidYMid meet" '
+        f'aria-label="{escape(described)}" preserveAspectRatio="xMidYMid meet" '
         f'font-family="system-ui, sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
     ]
@@ -150,11 +160,15 @@ def chart_svg(run: RunReport, title: str = "Questions over time") -> Markup | No
             continue
         bin_start = start + timedelta(seconds=index * bin_seconds)
         x0 = LEFT + index * bar_width
+        bar = _(
+            "{count} asked from {time}",
+            count=count,
+            time=format(bin_start.astimezone(zone), "%H:%M"),
+        )
         parts.append(
             f'<rect class="bar" x="{_f(x0 + bar_width * 0.1)}" y="{_f(y(count))}" '
             f'width="{_f(max(bar_width * 0.8, 0.5))}" height="{_f(PLOT_BOTTOM - y(count))}" '
-            f'fill="{BAR}"><title>{count} asked from '
-            f"{bin_start.astimezone(zone):%H:%M}</title></rect>"
+            f'fill="{BAR}"><title>{escape(bar)}</title></rect>'
         )
 
     # x axis with time ticks (local wall clock)
@@ -178,26 +192,38 @@ def chart_svg(run: RunReport, title: str = "Questions over time") -> Markup | No
         tick += timedelta(minutes=tick_minutes)
 
     # answered questions: a mark each, or per bin when there are very many
+    short = _("ans.")
     parts.append(
         f'<text x="{LEFT - 6}" y="{ANSWER_Y + 4}" text-anchor="end" fill="{ANSWERED}" '
-        f'font-size="10">ans.</text>'
+        f'font-size="10">{escape(short)}</text>'
     )
-    parts.extend(_answered_marks(answered, x, start, bin_seconds, bins, zone))
+    parts.extend(_answered_marks(answered, x, start, bin_seconds, bins, zone, _))
 
-    # legend
+    # legend: each item after the one before, at least where the English one is
+    answered_item = _("a question answered")
+    segments_item = _(
+        "program segments (numbered as in the program table; times {zone})", zone=zone.key
+    )
+    second = max(LEFT + 235, round(LEFT + 14 + text_width(per_bin, 11) + 16))
+    third = max(LEFT + 400, round(second + 10 + text_width(answered_item, 11) + 16))
     parts.append(
         f'<g class="legend" font-size="11" fill="{TEXT}">'
         f'<rect x="{LEFT}" y="{LEGEND_Y - 9}" width="10" height="10" fill="{BAR}"/>'
-        f'<text x="{LEFT + 14}" y="{LEGEND_Y}">questions asked per {unit}</text>'
-        f'<path d="{_triangle(LEFT + 235, LEGEND_Y - 4)}" fill="{ANSWERED}"/>'
-        f'<text x="{LEFT + 245}" y="{LEGEND_Y}">a question answered</text>'
-        f'<rect x="{LEFT + 400}" y="{LEGEND_Y - 9}" width="10" height="10" '
+        f'<text x="{LEFT + 14}" y="{LEGEND_Y}">{escape(per_bin)}</text>'
+        f'<path d="{_triangle(second, LEGEND_Y - 4)}" fill="{ANSWERED}"/>'
+        f'<text x="{second + 10}" y="{LEGEND_Y}">{escape(answered_item)}</text>'
+        f'<rect x="{third}" y="{LEGEND_Y - 9}" width="10" height="10" '
         f'fill="{KIND_FILL["talk"]}" stroke="#999999" stroke-width="0.5"/>'
-        f'<text x="{LEFT + 414}" y="{LEGEND_Y}">program segments (numbered as in the '
-        f"program table; times {escape(zone.key)})</text></g>"
+        f'<text x="{third + 14}" y="{LEGEND_Y}">{escape(segments_item)}</text></g>'
     )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def text_width(text: str, size: float) -> float:
+    """About how wide a text is drawn at `size` px: wide (CJK) characters a full `size`, the
+    others a little over half."""
+    return sum(size if east_asian_width(c) in "WF" else size * 0.58 for c in text)
 
 
 def _triangle(cx: float, cy: float, size: float = 5) -> str:
@@ -212,23 +238,25 @@ def _answered_marks(
     bin_seconds: int,
     bins: int,
     zone: ZoneInfo,
+    _: Localizer,
 ) -> Iterable[str]:
     if len(answered) <= MAX_MARKS:
         for moment, number in sorted(answered):
             local = moment.astimezone(zone)
+            mark = _("#{number} answered {time}", number=number, time=format(local, "%H:%M:%S"))
             yield (
                 f'<path class="answered" d="{_triangle(x(moment), ANSWER_Y)}" '
-                f'fill="{ANSWERED}" fill-opacity="0.8"><title>#{number} answered '
-                f"{local:%H:%M:%S}</title></path>"
+                f'fill="{ANSWERED}" fill-opacity="0.8"><title>{escape(mark)}</title></path>'
             )
         return
     per_bin = [0] * bins
-    for moment, _ in answered:
+    for moment, _number in answered:
         per_bin[min(bins - 1, max(0, int((moment - start).total_seconds() // bin_seconds)))] += 1
     for index, count in enumerate(per_bin):
         if count:
             moment = start + timedelta(seconds=(index + 0.5) * bin_seconds)
+            mark = _("{count} answered", count=count)
             yield (
                 f'<path class="answered" d="{_triangle(x(moment), ANSWER_Y)}" '
-                f'fill="{ANSWERED}"><title>{count} answered</title></path>'
+                f'fill="{ANSWERED}"><title>{escape(mark)}</title></path>'
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.i18n import DEFAULT, Localizer, localize
 from bot.reports.model import Report
 from bot.reports.synthesis import SynthesisView
 from bot.reports.view import Group, QuestionRow, RunView, run_view
@@ -38,36 +39,48 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]], right: set[i
     return lines
 
 
-def _question_text(q: QuestionRow) -> str:
+def _question_text(q: QuestionRow, _: Localizer) -> str:
     text = md(q.text)
     if q.original_text is not None:
-        text += f" *(edited; first asked as: {md(q.original_text)})*"
+        text += " *(" + _("edited; first asked as: {text}", text=md(q.original_text)) + ")*"
     if q.also_asked_by:
-        text += f" *(+{q.also_asked_by} also asked this)*"
+        text += " *(" + _("+{count} also asked this", count=q.also_asked_by) + ")*"
     return text
 
 
-def _asker(q: QuestionRow) -> str:
-    return "*Anonymous*" if q.anonymous else md(q.asker)
+def _asker(q: QuestionRow, _: Localizer) -> str:
+    return "*" + _("Anonymous") + "*" if q.anonymous else md(q.asker)
 
 
-def _group(g: Group, column: str, column_name: str) -> list[str]:
-    plural = "s" if g.total != 1 else ""
-    votes = "s" if g.votes != 1 else ""
+def _group(g: Group, column: str, column_name: str, _: Localizer) -> list[str]:
     lines = [
         f"### {md(g.title)}",
         "",
-        f"{g.total} question{plural}, {g.answered} answered, {g.votes} vote{votes}.",
+        _(
+            "{questions}, {answered} answered, {votes}.",
+            questions=_.ngettext("{count} question", "{count} questions", g.total),
+            answered=g.answered,
+            votes=_.ngettext("{count} vote", "{count} votes", g.votes),
+        ),
         "",
     ]
     lines += _table(
-        ("#", "Question", column_name, "Asked by", "Votes", "State", "Asked", "Answered"),
+        (
+            "#",
+            _("Question"),
+            column_name,
+            _("Asked by"),
+            _("Votes"),
+            _("State"),
+            _.pgettext("time column", "Asked"),
+            _.pgettext("time column", "Answered"),
+        ),
         (
             (
                 q.number,
-                _question_text(q),
+                _question_text(q, _),
                 md(getattr(q, column)),
-                _asker(q),
+                _asker(q, _),
                 q.votes,
                 md(q.state_name),
                 q.asked,
@@ -78,116 +91,154 @@ def _group(g: Group, column: str, column_name: str) -> list[str]:
         {0, 4},
     )
     if g.hidden:
-        lines += ["", f"… and {g.hidden} more: see the CSV or JSON export."]
+        lines += ["", _("… and {count} more: see the CSV or JSON export.", count=g.hidden)]
     lines.append("")
     return lines
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
-
-def _synthesis(syn: SynthesisView) -> list[str]:
-    lines = ["## Synthesis: a draft by theme", ""]
+def _synthesis(syn: SynthesisView, _: Localizer) -> list[str]:
+    lines = ["## " + _("Synthesis: a draft by theme"), ""]
     if not syn.themes:
-        return [*lines, "No question was taken up, so there is nothing to group.", ""]
-    most = f", of which the {syn.grouped} most voted," if syn.sampled else ""
-    intro = (
-        f"The {_plural(syn.considered, 'question')} taken up (answered, or approved and not "
-        f"answered){most} grouped into {_plural(len(syn.themes), 'theme')} by the words they "
-        "share; questions in different languages fall in different themes. A draft for the "
-        "write-up: rename, merge or split the themes and add what the speakers answered."
-    )
-    if syn.ungrouped:
-        intro += (
-            f" {_plural(syn.ungrouped, 'question')} without words to group by (only emoji or "
-            "signs) left out."
-        )
-    lines += [intro, ""]
+        return [*lines, _("No question was taken up, so there is nothing to group."), ""]
+    lines += [synthesis_intro(syn, _), ""]
     for t in syn.themes:
         facts = [
-            f"{_plural(t.size, 'question')}: {t.answered} answered, {t.unanswered} still owed",
-            _plural(t.votes, "vote"),
+            _(
+                "{questions}: {answered} answered, {owed} still owed",
+                questions=_.ngettext("{count} question", "{count} questions", t.size),
+                answered=t.answered,
+                owed=t.unanswered,
+            ),
+            _.ngettext("{count} vote", "{count} votes", t.votes),
         ]
         if t.also_asked:
-            facts.append(f"{t.also_asked} more asked the same")
+            facts.append(_("{count} more asked the same", count=t.also_asked))
         if t.label:
-            facts.append(f"label {md(t.label)}")
+            facts.append(_("label {label}", label=md(t.label)))
         if t.terms:
-            facts.append("key words: " + ", ".join(md(term) for term in t.terms))
-        lines += [f"### {t.index}. {md(t.title)}", "", f"*{'; '.join(facts)}.*", ""]
-        lines += ["What people asked:", ""]
+            facts.append(_("key words: {words}", words=", ".join(md(term) for term in t.terms)))
+        joined = _("; ").join(facts)
+        lines += [f"### {t.index}. {md(t.title)}", "", f"*{joined}.*", ""]
+        lines += [_("What people asked:"), ""]
         lines += [
             f"- **#{q.number}** {md(q.text)} *({md(q.state_name)})*" for q in t.representatives
         ]
         lines.append("")
         if t.owed:
-            lines += ["Still owed to participants, most voted first:", ""]
-            lines += [
-                f"- **#{q.number}** {md(q.text)} ({_plural(q.votes, 'vote')})" for q in t.owed
-            ]
+            lines += [_("Still owed to participants, most voted first:"), ""]
+            for q in t.owed:
+                votes = _.ngettext("{count} vote", "{count} votes", q.votes)
+                lines.append(f"- **#{q.number}** {md(q.text)} ({votes})")
             if t.owed_hidden:
-                lines.append(f"- … and {t.owed_hidden} more still owed: see the JSON export.")
+                more = _("… and {count} more still owed: see the JSON export.", count=t.owed_hidden)
+                lines.append(f"- {more}")
         else:
-            lines.append("Nothing owed: every question of this theme was answered.")
+            lines.append(_("Nothing owed: every question of this theme was answered."))
         lines.append("")
     return lines
 
 
-def _run(v: RunView) -> list[str]:
+def synthesis_intro(syn: SynthesisView, _: Localizer) -> str:
+    """The paragraph that opens the synthesis (plain text: no user text in it)."""
+    questions = _.ngettext("{count} question", "{count} questions", syn.considered)
+    themes = _.ngettext("{count} theme", "{count} themes", len(syn.themes))
+    if syn.sampled:
+        intro = _(
+            "The {questions} taken up (answered, or approved and not answered), of which the "
+            "{grouped} most voted, grouped into {themes} by the words they share; questions in "
+            "different languages fall in different themes. A draft for the write-up: rename, "
+            "merge or split the themes and add what the speakers answered.",
+            questions=questions,
+            grouped=syn.grouped,
+            themes=themes,
+        )
+    else:
+        intro = _(
+            "The {questions} taken up (answered, or approved and not answered) grouped into "
+            "{themes} by the words they share; questions in different languages fall in "
+            "different themes. A draft for the write-up: rename, merge or split the themes and "
+            "add what the speakers answered.",
+            questions=questions,
+            themes=themes,
+        )
+    if syn.ungrouped:
+        intro += " " + _.ngettext(
+            "{count} question without words to group by (only emoji or signs) is left out.",
+            "{count} questions without words to group by (only emoji or signs) are left out.",
+            syn.ungrouped,
+        )
+    return intro
+
+
+def _run(v: RunView, _: Localizer) -> list[str]:
     lines = [f"# {md(v.title)}", ""]
     if v.event:
         lines += [f"*{md(v.event)}*", ""]
-    lines.append(f"- **When:** {md(v.when)}")
+
+    def meta(name: str, value: str) -> str:
+        return f"- **{name}:** {value}" if value else f"- **{name}:**"
+
+    lines.append(meta(_("When"), md(v.when)))
     if v.moderator:
-        lines.append(f"- **Moderator:** {md(v.moderator)}")
+        lines.append(meta(_("Moderator"), md(v.moderator)))
     if v.speakers:
-        lines.append("- **Speakers:**")
+        lines.append(meta(_("Speakers"), ""))
         lines += [f"  - {md(s)}" for s in v.speakers]
-    lines += [f"- **Run:** {md(v.run_line)}", f"- **Times:** {md(v.zone)}"]
+    lines += [meta(_("Run"), md(v.run_line)), meta(_("Times"), md(v.zone))]
     if v.anonymized:
-        lines.append(f"- **Privacy:** {md(v.anonymized)}")
+        lines.append(meta(_("Privacy"), md(v.anonymized)))
     lines.append("")
 
-    lines += ["## In numbers", ""]
+    lines += ["## " + _("In numbers"), ""]
     lines += _table(
-        ("Figure", "Value", "Note"),
+        (_("Figure"), _("Value"), _("Note")),
         ((md(f.label), md(f.value), md(f.note)) for f in v.figures),
         {1},
     )
     lines.append("")
 
     if v.segments:
-        lines += ["## Questions over the program", ""]
+        lines += ["## " + _("Questions over the program"), ""]
         lines += _table(
-            ("#", "Time", "Segment", "Kind", "Asked", "Answered"),
+            ("#", _("Time"), _("Segment"), _("Kind"), _("Asked"), _("Answered")),
             (
-                (s.index, f"{s.start}-{s.end}", md(s.title), s.kind, s.asked, s.answered)
+                (s.index, f"{s.start}-{s.end}", md(s.title), md(s.kind), s.asked, s.answered)
                 for s in v.segments
             ),
             {0, 4, 5},
         )
         lines.append("")
 
-    lines += _synthesis(v.synthesis)
+    lines += _synthesis(v.synthesis, _)
 
-    lines += ["## Follow-up: approved questions still unanswered", ""]
+    lines += ["## " + _("Follow-up: approved questions still unanswered"), ""]
     if v.unanswered:
-        plural = "s" if v.unanswered_total != 1 else ""
         lines += [
-            f"{v.unanswered_total} approved question{plural} never answered, most voted first: "
-            "owed to participants.",
+            _.ngettext(
+                "{count} approved question never answered, most voted first: owed to participants.",
+                "{count} approved questions never answered, most voted first: owed to "
+                "participants.",
+                v.unanswered_total,
+            ),
             "",
         ]
         lines += _table(
-            ("#", "Question", "To", "Label", "Asked by", "Votes", "Asked"),
+            (
+                "#",
+                _("Question"),
+                _("To"),
+                _("Label"),
+                _("Asked by"),
+                _("Votes"),
+                _.pgettext("time column", "Asked"),
+            ),
             (
                 (
                     q.number,
-                    _question_text(q),
-                    md(q.speaker) or "the panel",
+                    _question_text(q, _),
+                    md(q.speaker) or _("the panel"),
                     md(q.label),
-                    _asker(q),
+                    _asker(q, _),
                     q.votes,
                     q.asked,
                 )
@@ -196,51 +247,64 @@ def _run(v: RunView) -> list[str]:
             {0, 5},
         )
         if v.unanswered_hidden:
-            lines += ["", f"… and {v.unanswered_hidden} more: see the CSV or JSON export."]
+            more = _("… and {count} more: see the CSV or JSON export.", count=v.unanswered_hidden)
+            lines += ["", more]
     else:
-        lines.append("None: every approved question was answered.")
+        lines.append(_("None: every approved question was answered."))
     lines.append("")
 
-    lines += ["## Questions by speaker", ""]
+    lines += ["## " + _("Questions by speaker"), ""]
     for g in v.by_speaker:
-        lines += _group(g, "label", "Label")
+        lines += _group(g, "label", _("Label"), _)
     if not v.by_speaker:
-        lines += ["No questions.", ""]
-    lines += ["## Questions by label", ""]
+        lines += [_("No questions."), ""]
+    lines += ["## " + _("Questions by label"), ""]
     for g in v.by_label:
-        lines += _group(g, "speaker", "To")
+        lines += _group(g, "speaker", _("To"), _)
     if not v.by_label:
-        lines += ["No questions.", ""]
+        lines += [_("No questions."), ""]
 
-    lines += ["## Moderation log", ""]
+    lines += ["## " + _("Moderation log"), ""]
     if v.log:
         lines += _table(
-            ("Time", "Who", "Did", "#", "Detail"),
+            (_("Time"), _("Who"), _("Did"), "#", _("Detail")),
             ((e.at, md(e.actor), md(e.action), e.number, md(e.detail)) for e in v.log),
             {3},
         )
         if v.log_hidden:
-            lines += ["", f"… and {v.log_hidden} more actions: see the JSON export."]
+            more = _("… and {count} more actions: see the JSON export.", count=v.log_hidden)
+            lines += ["", more]
     else:
-        lines.append("No moderator actions.")
+        lines.append(_("No moderator actions."))
     lines.append("")
     return lines
 
 
-def render_markdown(report: Report) -> bytes:
-    """Return the Markdown report as UTF-8 bytes."""
+def render_markdown(report: Report, lang: str = DEFAULT) -> bytes:
+    """Return the Markdown report as UTF-8 bytes, in the language `lang` (a code)."""
+    _ = localize(lang)
     made = to_iso(report.generated_at).replace("T", " ").replace("Z", " UTC")
     lines: list[str] = []
     if not report.runs:
-        where = f" of session {report.session_id}" if report.session_id else ""
-        lines += ["# Q&A report", "", f"The log holds no {report.run_kind} run{where}.", ""]
+        lines += ["# " + _("Q&A report"), "", no_run(report, _), ""]
     for i, run in enumerate(report.runs):
         if i:
             lines += ["---", ""]
-        lines += _run(run_view(run))
-    lines += [
-        f"*Q&A report made {made} from the bot's log. Anonymous askers are never named; long "
-        "tables are cut for reading, the CSV and JSON exports hold every question.*",
-        "",
-    ]
+        lines += _run(run_view(run, _), _)
+    footer = _(
+        "Q&A report made {made} from the bot's log. Anonymous askers are never named; long "
+        "tables are cut for reading, the CSV and JSON exports hold every question.",
+        made=made,
+    )
+    lines += [f"*{footer}*", ""]
     return "\n".join(lines).encode("utf-8")
+
+
+def no_run(report: Report, _: Localizer) -> str:
+    """The sentence of a report of a log without the runs asked for."""
+    real = report.run_kind == "real"
+    if report.session_id:
+        if real:
+            return _("The log holds no real run of session {session}.", session=report.session_id)
+        return _("The log holds no rehearsal run of session {session}.", session=report.session_id)
+    return _("The log holds no real run.") if real else _("The log holds no rehearsal run.")

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.i18n import Message, msg
 from bot.program import Timeline
 from bot.sessions import Session, SessionFile
 from bot.states import PASSED_REVIEW, UNANSWERED
@@ -162,14 +163,26 @@ class RunReport:
     @property
     def anonymized_note(self) -> str:
         """Say that (and when) the log was anonymized, or "" if it was not."""
+        found = self.anonymized_message
+        return str(found) if found is not None else ""
+
+    @property
+    def anonymized_message(self) -> Message | None:
+        """`anonymized_note` as a message, to render in the report's language."""
         if self.anonymized_at is None:
-            return ""
-        scope = ""
+            return None
         if self.anonymized_before is not None:
-            scope = f" for questions asked before {self.anonymized_before:%Y-%m-%d %H:%M} UTC"
-        return (
-            f"The log was anonymized on {self.anonymized_at:%Y-%m-%d}{scope}: participants' "
-            'Discord ids and names were replaced by pseudonyms ("participant 1", ...).'
+            return msg(
+                "The log was anonymized on {day} for questions asked before {before} UTC: "
+                "participants' Discord ids and names were replaced by pseudonyms "
+                '("participant 1", ...).',
+                day=format(self.anonymized_at, "%Y-%m-%d"),
+                before=format(self.anonymized_before, "%Y-%m-%d %H:%M"),
+            )
+        return msg(
+            "The log was anonymized on {day}: participants' Discord ids and names were replaced "
+            'by pseudonyms ("participant 1", ...).',
+            day=format(self.anonymized_at, "%Y-%m-%d"),
         )
 
     def on_program_clock(self) -> RunReport:

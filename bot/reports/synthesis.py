@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import ENGLISH, Localizer
 from bot.reports.model import Question, RunReport
 from bot.similarity import Theme, themes
 from bot.states import UNANSWERED, State
@@ -31,6 +32,7 @@ SYNTHESIS_QUESTIONS = 1000
 REPRESENTATIVES = 3
 OWED_ROWS = 5  # unanswered questions listed per theme in the readable reports
 SEED = 0
+OTHER_QUESTIONS = "Other questions"  # a theme with neither a label nor key words
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ def synthesis(run: RunReport, *, limit: int | None = None) -> Synthesis:
     for i, theme in enumerate(found, start=1):
         questions = theme.questions
         label_name = names.get(theme.label_id) if theme.label_id else None
-        title = label_name or (" · ".join(theme.terms[:3]) if theme.terms else "Other questions")
+        title = label_name or (" · ".join(theme.terms[:3]) if theme.terms else OTHER_QUESTIONS)
         out.append(
             SynthesisTheme(
                 index=i,
@@ -163,13 +165,16 @@ class SynthesisView:
         return self.grouped < self.considered
 
 
-def synthesis_view(found: Synthesis, row: Callable[[Question], QuestionRow]) -> SynthesisView:
-    """Turn a synthesis into what the readable reports show (questions as table rows)."""
+def synthesis_view(
+    found: Synthesis, row: Callable[[Question], QuestionRow], _: Localizer = ENGLISH
+) -> SynthesisView:
+    """Turn a synthesis into what the readable reports show (questions as table rows), in the
+    language of `_`."""
     return SynthesisView(
         themes=tuple(
             ThemeView(
                 index=t.index,
-                title=t.title,
+                title=t.title if t.label_name or t.terms else _(OTHER_QUESTIONS),
                 label=t.label_name,
                 terms=t.terms,
                 size=t.size,

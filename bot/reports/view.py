@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.i18n import ENGLISH, Localizer, Message, pmsg
 from bot.reports.model import Event, Question, RunReport, Stats
 from bot.reports.synthesis import SynthesisView, synthesis, synthesis_view
 from bot.states import wording
@@ -21,28 +22,37 @@ GROUP_ROWS = 200
 UNANSWERED_ROWS = 500
 LOG_ROWS = 1000
 
-ACTION_NAMES = {
-    "approved": "approved",
-    "rejected": "rejected",
-    "edited": "edited",
-    "merged": "merged",
-    "labeled": "labelled",
-    "labelled": "labelled",
-    "label": "labelled",
-    "unlabeled": "removed the label of",
-    "speaker": "addressed",
-    "addressed": "addressed",
-    "picked": "picked",
-    "live": "picked to answer",
-    "next": "picked to answer",
-    "requeued": "put back in the queue",
-    "merged_in": "merged a duplicate into",
-    "author_blocked": "blocked the asker of",
-    "answered": "marked answered",
-    "dismissed": "dismissed",
-    "reopened": "reopened",
-    "restored": "restored",
-    "blocked": "blocked the asker of",
+ACTION_NAMES: dict[str, Message] = {
+    "approved": pmsg("log-action", "approved"),
+    "rejected": pmsg("log-action", "rejected"),
+    "edited": pmsg("log-action", "edited"),
+    "merged": pmsg("log-action", "merged"),
+    "labeled": pmsg("log-action", "labelled"),
+    "labelled": pmsg("log-action", "labelled"),
+    "label": pmsg("log-action", "labelled"),
+    "unlabeled": pmsg("log-action", "removed the label of"),
+    "speaker": pmsg("log-action", "addressed"),
+    "addressed": pmsg("log-action", "addressed"),
+    "picked": pmsg("log-action", "picked"),
+    "live": pmsg("log-action", "picked to answer"),
+    "next": pmsg("log-action", "picked to answer"),
+    "requeued": pmsg("log-action", "put back in the queue"),
+    "merged_in": pmsg("log-action", "merged a duplicate into"),
+    "author_blocked": pmsg("log-action", "blocked the asker of"),
+    "answered": pmsg("log-action", "marked answered"),
+    "dismissed": pmsg("log-action", "dismissed"),
+    "reopened": pmsg("log-action", "reopened"),
+    "restored": pmsg("log-action", "restored"),
+    "blocked": pmsg("log-action", "blocked the asker of"),
+}
+
+KIND_NAMES: dict[str, Message] = {
+    "logistics": pmsg("segment kind", "logistics"),
+    "opening": pmsg("segment kind", "opening"),
+    "talk": pmsg("segment kind", "talk"),
+    "discussion": pmsg("segment kind", "discussion"),
+    "qa": pmsg("segment kind", "qa"),
+    "closing": pmsg("segment kind", "closing"),
 }
 
 # Detail keys that hold a question's text before an edit (shown as "was: ...").
@@ -149,7 +159,7 @@ class RunView:
         return self.log_total - len(self.log)
 
 
-def duration_text(delta: timedelta | None) -> str:
+def duration_text(delta: timedelta | None, _: Localizer = ENGLISH) -> str:
     """Return a short human duration: "4 min 05 s", "1 h 02 min", "-" when unknown."""
     if delta is None:
         return "-"
@@ -157,10 +167,12 @@ def duration_text(delta: timedelta | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes:02d} min"
+        return _("{hours} h {minutes} min", hours=hours, minutes=format(minutes, "02d"))
     if minutes:
-        return f"{minutes} min {secs:02d} s" if secs else f"{minutes} min"
-    return f"{secs} s"
+        if secs:
+            return _("{minutes} min {seconds} s", minutes=minutes, seconds=format(secs, "02d"))
+        return _("{minutes} min", minutes=minutes)
+    return _("{seconds} s", seconds=secs)
 
 
 class _Clock:
@@ -198,13 +210,13 @@ def _zone_name(run: RunReport, moment: datetime) -> str:
     return f"{zone.key} ({utc})"
 
 
-def _when(run: RunReport) -> tuple[str, str]:
+def _when(run: RunReport, _: Localizer) -> tuple[str, str]:
     session = run.session
     spec = session.spec
     zone = session.zone
     reference = session.starts_at or datetime.combine(spec.date, datetime.min.time(), zone)
     zone_text = _zone_name(run, reference)
-    day = f"{spec.date:%A} {spec.date.day} {spec.date:%B %Y}"
+    day = _.date(spec.date)
     if session.starts_at and session.ends_at:
         start = session.starts_at.astimezone(zone)
         end = session.ends_at.astimezone(zone)
@@ -213,44 +225,60 @@ def _when(run: RunReport) -> tuple[str, str]:
     return f"{day} ({zone_text})", zone_text
 
 
-def _run_line(run: RunReport, clock: _Clock) -> str:
+def _run_line(run: RunReport, _: Localizer) -> str:
     r = run.run
     if r.is_rehearsal:
         started = (r.anchor_at or r.created_at).strftime("%Y-%m-%d %H:%M UTC")
-        return (
-            f"Rehearsal run {r.id}, played {started} at {r.speed:g}x speed; "
-            "times below are on the program's clock."
+        return _(
+            "Rehearsal run {run}, played {started} at {speed}x speed; times below are on the "
+            "program's clock.",
+            run=r.id,
+            started=started,
+            speed=format(r.speed, "g"),
         )
-    delay = f"; program delayed {duration_text(timedelta(seconds=r.delay_seconds))}"
-    return f"Real session (run {r.id}){delay if r.delay_seconds else ''}."
+    if r.delay_seconds:
+        return _(
+            "Real session (run {run}); program delayed {delay}.",
+            run=r.id,
+            delay=duration_text(timedelta(seconds=r.delay_seconds), _),
+        )
+    return _("Real session (run {run}).", run=r.id)
 
 
-def _figures(stats: Stats) -> tuple[Figure, ...]:
+def _figures(stats: Stats, _: Localizer) -> tuple[Figure, ...]:
     return (
-        Figure("Participants who asked", str(stats.participants_who_asked)),
-        Figure("Questions", str(stats.questions)),
-        Figure("Approved", str(stats.approved)),
-        Figure("Answered", str(stats.answered)),
-        Figure("Rejected", str(stats.rejected)),
-        Figure("Withdrawn", str(stats.withdrawn)),
-        Figure("Still unanswered", str(stats.unanswered), "approved, never answered"),
+        Figure(_("Participants who asked"), str(stats.participants_who_asked)),
+        Figure(_("Questions"), str(stats.questions)),
+        Figure(_("Approved"), str(stats.approved)),
+        Figure(_("Answered"), str(stats.answered)),
+        Figure(_("Rejected"), str(stats.rejected)),
+        Figure(_("Withdrawn"), str(stats.withdrawn)),
+        Figure(_("Still unanswered"), str(stats.unanswered), _("approved, never answered")),
         Figure(
-            "Median time to answer", duration_text(stats.median_answer_time), "asked to answered"
+            _("Median time to answer"),
+            duration_text(stats.median_answer_time, _),
+            _("asked to answered"),
         ),
-        Figure("Votes cast", str(stats.votes_cast), f"by {stats.voters} participants"),
-        Figure("Merged duplicates", str(stats.merged)),
-        Figure("Dismissed", str(stats.dismissed)),
-        Figure("Awaiting review", str(stats.pending)),
+        Figure(
+            _("Votes cast"),
+            str(stats.votes_cast),
+            _.ngettext("by {count} participant", "by {count} participants", stats.voters),
+        ),
+        Figure(_("Merged duplicates"), str(stats.merged)),
+        Figure(_("Dismissed"), str(stats.dismissed)),
+        Figure(_("Awaiting review"), str(stats.pending)),
     )
 
 
 class _Rows:
     """Turn questions into table rows, caching each (a question appears in several lists)."""
 
-    def __init__(self, run: RunReport, clock: _Clock) -> None:
+    def __init__(self, run: RunReport, clock: _Clock, _: Localizer) -> None:
         self.run = run
         self.clock = clock
+        self._ = _
         self._cache: dict[int, QuestionRow] = {}
+        self._states: dict[str, str] = {}
         self._speakers = {s.id: s.name for s in run.session.spec.speakers}
         self._labels = {lab.id: lab.name for lab in run.session.spec.labels}
 
@@ -264,19 +292,30 @@ class _Rows:
             return ""
         return self._labels.get(label_id, label_id)
 
+    def asker(self, q: Question) -> str:
+        """Who asked, as shown (an anonymous asker's rows are shown as Anonymous by each
+        renderer)."""
+        if q.anonymous or q.author_name:
+            return q.asker
+        if q.author_id:
+            return self._("user {id}", id=q.author_id)
+        return self._("unknown")
+
     def row(self, q: Question) -> QuestionRow:
         cached = self._cache.get(q.id)
         if cached is not None:
             return cached
-        state_name = wording(q.state).report
+        state_name = self._states.get(q.state)
+        if state_name is None:
+            state_name = self._states[q.state] = self._.render(wording(q.state).report)
         if q.state == "merged" and q.merged_into is not None:
-            state_name = f"merged into #{q.merged_into}"
+            state_name = self._("merged into #{number}", number=q.merged_into)
         row = QuestionRow(
             number=q.number,
             asked=self.clock.time(q.asked_at),
             text=q.text,
             original_text=q.original_text,
-            asker=q.asker,
+            asker=self.asker(q),
             anonymous=q.anonymous,
             also_asked_by=q.also_asked_by,
             speaker=self.speaker(q.speaker_id),
@@ -307,58 +346,62 @@ def _groups(
     return tuple(out)
 
 
-def _actor(event: Event) -> str:
+def _actor(event: Event, _: Localizer) -> str:
     if event.actor_name:
         return event.actor_name
     if event.actor_id:
-        return f"user {event.actor_id}"
-    return "the bot"
+        return _("user {id}", id=event.actor_id)
+    return _("the bot")
 
 
 def _detail(q: Question, event: Event, rows: _Rows) -> str:
+    _ = rows._
     parts: list[str] = []
     detail = event.detail or {}
     action = event.action
     if action == "merged" or event.to_state == "merged":
         into = detail.get("into") or detail.get("merged_into") or q.merged_into
         if into is not None:
-            parts.append(f"into #{into}")
+            parts.append(_("into #{number}", number=into))
     elif action == "merged_in" and detail.get("from") is not None:
-        parts.append(f"duplicate #{detail['from']}")
+        parts.append(_("duplicate #{number}", number=detail["from"]))
     elif action == "edited":
         before = next(
             (detail[k] for k in PREVIOUS_TEXT_KEYS if isinstance(detail.get(k), str)), None
         )
         if before is not None:
-            parts.append(f"was: {before}")
+            parts.append(_("was: {text}", text=before))
     elif action in ("labelled", "labeled", "label"):
         after = detail.get("after", detail.get("label", detail.get("label_id")))
         before = detail.get("before")
         if isinstance(after, str):
-            parts.append(f"label {rows.label(after)}")
+            parts.append(_("label {label}", label=rows.label(after)))
         if isinstance(before, str):
-            parts.append(f"was {rows.label(before)}")
+            parts.append(_("was {label}", label=rows.label(before)))
     else:
         for key in ("speaker", "speaker_id"):
             if isinstance(detail.get(key), str):
-                parts.append(f"to {rows.speaker(detail[key])}")
+                parts.append(_("to {speaker}", speaker=rows.speaker(detail[key])))
     if isinstance(detail.get("votes"), int) and detail["votes"] and action.startswith("merged"):
-        votes = detail["votes"]
-        parts.append(f"{votes} vote{'s' if votes != 1 else ''} carried over")
+        parts.append(
+            _.ngettext("{count} vote carried over", "{count} votes carried over", detail["votes"])
+        )
     if event.reason:
-        parts.append(f"reason: {event.reason}")
-    return "; ".join(parts)
+        parts.append(_("reason: {reason}", reason=event.reason))
+    return _("; ").join(parts)
 
 
 def _log(run: RunReport, rows: _Rows, clock: _Clock) -> tuple[tuple[LogRow, ...], int]:
     entries = run.moderation_log()
     shown = entries[:LOG_ROWS]
+    _ = rows._
+    actions = {key: _.render(name) for key, name in ACTION_NAMES.items()}
     return (
         tuple(
             LogRow(
                 at=clock.time(e.at),
-                actor=_actor(e),
-                action=ACTION_NAMES.get(e.action, e.action.replace("_", " ")),
+                actor=_actor(e, _),
+                action=actions.get(e.action, e.action.replace("_", " ")),
                 number=q.number,
                 detail=_detail(q, e, rows),
             )
@@ -379,7 +422,7 @@ def _segments(run: RunReport, clock: _Clock, rows: _Rows) -> tuple[SegmentRow, .
         SegmentRow(
             index=i,
             title=s.title,
-            kind=s.kind,
+            kind=rows._.render(KIND_NAMES[s.kind]) if s.kind in KIND_NAMES else s.kind,
             start=clock.minute(s.start),
             end=clock.minute(s.end),
             speaker=rows.speaker(s.speaker_id),
@@ -390,13 +433,14 @@ def _segments(run: RunReport, clock: _Clock, rows: _Rows) -> tuple[SegmentRow, .
     )
 
 
-def run_view(run: RunReport) -> RunView:
-    """Work out what one run's section shows (a rehearsal's on the program's clock)."""
+def run_view(run: RunReport, _: Localizer = ENGLISH) -> RunView:
+    """Work out what one run's section shows (a rehearsal's on the program's clock), in the
+    language of `_`."""
     run = run.on_program_clock()
     spec = run.session.spec
     clock = _Clock(run)
-    rows = _Rows(run, clock)
-    when, zone = _when(run)
+    rows = _Rows(run, clock, _)
+    when, zone = _when(run, _)
     moderator = ""
     if spec.moderator:
         m = spec.moderator
@@ -416,17 +460,17 @@ def run_view(run: RunReport) -> RunView:
         event=spec.event or "",
         when=when,
         zone=zone,
-        run_line=_run_line(run, clock),
+        run_line=_run_line(run, _),
         moderator=moderator,
         speakers=tuple(speakers),
-        figures=_figures(run.stats),
+        figures=_figures(run.stats, _),
         segments=_segments(run, clock, rows),
-        synthesis=synthesis_view(synthesis(run), rows.row),
-        by_speaker=_groups(run.by_speaker(), rows.speaker, "The whole panel", rows),
-        by_label=_groups(run.by_label(), rows.label, "No label", rows),
+        synthesis=synthesis_view(synthesis(run), rows.row, _),
+        by_speaker=_groups(run.by_speaker(), rows.speaker, _("The whole panel"), rows),
+        by_label=_groups(run.by_label(), rows.label, _("No label"), rows),
         unanswered=tuple(rows.row(q) for q in unanswered[:UNANSWERED_ROWS]),
         unanswered_total=len(unanswered),
         log=log,
         log_total=log_total,
-        anonymized=run.anonymized_note,
+        anonymized=_.render(run.anonymized_message) if run.anonymized_message else "",
     )

@@ -327,8 +327,15 @@ class ScreenServer:
         if request.query.get("queue", "") in ("0", "false", "no"):
             looks.append("no-queue")
         base = session_path(session_id, key)
+        words = state.words
         body = PAGE.substitute(
-            title=html.escape(f"{state.title} · on screen"),
+            title=html.escape(words["on_screen"].format(title=state.title)),
+            lang=html.escape(state.language),
+            rehearsal=html.escape(words["rehearsal"]),
+            up_next=html.escape(words["up_next"]),
+            ask_lead=html.escape(words["ask_lead"]),
+            reconnecting=html.escape(words["reconnecting"]),
+            noscript=html.escape(words["noscript"]),
             look=" ".join(looks),
             css=html.escape(base + "screen.css"),
             js=html.escape(base + "screen.js"),

@@ -4,6 +4,10 @@ One `load_state` call reads a run's live question, the top of its queue, its pro
 its delay, and places the program in real time with `bot.program` (the same Timeline and agenda
 the schedule uses, so the countdown follows `/schedule delay`). An anonymous asker is shown as
 "Anonymous": their name is not even read.
+
+The screen speaks the session's main language (the first of its `languages`): the state carries
+the page's words in it (`words`, with `{placeholders}` the page fills) and the texts that depend
+on a count, already worded (`texts`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import aiosqlite
 
+from bot.i18n import ENGLISH, Localizer, localize
 from bot.program import AgendaRow, Timeline, agenda
 from bot.sessions import Session
 from bot.storage import posts_repo
@@ -82,6 +88,13 @@ class ScreenState:
     next_segment: ScreenSegment | None
     delay_minutes: int
     intake: ScreenIntake
+    #: the code of the language the screen speaks (the session's main one)
+    language: str = "en"
+    #: the page's words in that language (see `page_words`)
+    words: Mapping[str, str] = field(default_factory=dict)
+    #: texts worded for this state: votes and asker (of the question on screen), waiting
+    #: (the queue beyond what is listed), delay; "" when there is nothing to say
+    texts: Mapping[str, str] = field(default_factory=dict)
     #: the next instant the screen changes by itself (a segment starts or ends, intake opens or
     #: closes); not sent to the page
     next_change: datetime | None = field(default=None, compare=False)
@@ -101,19 +114,67 @@ def speaker_name(session: Session, speaker_id: str | None) -> str | None:
     return " ".join(part for part in (speaker.honorific, speaker.name) if part)
 
 
-def asker_name(q: Question) -> str:
+def asker_name(q: Question, _: Localizer = ENGLISH) -> str:
     """The asker as the screen names them: their display name, or "Anonymous"."""
     if q.anonymous or not q.author_name:
-        return ANONYMOUS
+        return _(ANONYMOUS)
     return q.author_name
 
 
-def invite_line(session: Session) -> str:
+def invite_line(session: Session, _: Localizer = ENGLISH) -> str:
     """The line inviting questions: "/ask in #questions" (the channel from the session file)."""
     channel = session.spec.discord.questions_channel
     if isinstance(channel, str) and not channel.isdigit():
-        return f"/ask in #{channel.lstrip('#')}"
-    return "/ask in the questions channel"
+        return _("/ask in #{channel}", channel=channel.lstrip("#"))
+    return _("/ask in the questions channel")
+
+
+@cache
+def page_words(_: Localizer) -> dict[str, str]:
+    """The page's own words in one language ({time}, {title}: filled by the page); one dict
+    per language, shared: read it, never change it."""
+    return dict(
+        {
+            "ask_lead": _("Ask your questions"),
+            "at": _.template("at {time}"),
+            "idle_closed": _("Questions are closed."),
+            "idle_open": _("Questions will appear here."),
+            "next": _.template("Next: {title}"),
+            "noscript": _("This screen needs JavaScript to follow the session live."),
+            "on_screen": _.template("{title} · on screen"),
+            "queue_empty": _("No questions waiting."),
+            "reconnecting": _("Reconnecting…"),
+            "rehearsal": _("Rehearsal"),
+            "until": _.template("until {time}"),
+            "up_next": _("Up next"),
+        }
+    )
+
+
+def state_texts(
+    question: ScreenQuestion | None, listed: int, waiting: int, delay: int, _: Localizer
+) -> dict[str, str]:
+    """The texts of one state that depend on a count, worded in the screen's language."""
+    texts = {"votes": "", "asker": "", "waiting": "", "delay": ""}
+    if question is not None:
+        texts["votes"] = _.ngettext("{count} vote", "{count} votes", question.votes)
+        texts["asker"] = (
+            _.ngettext(
+                "{asker} and {count} other",
+                "{asker} and {count} others",
+                question.co_askers,
+                asker=question.asker,
+            )
+            if question.co_askers > 0
+            else question.asker
+        )
+    if waiting > listed:
+        texts["waiting"] = _("and {count} more waiting", count=waiting - listed)
+    if delay > 0:
+        texts["delay"] = _("{minutes} min late", minutes=delay)
+    elif delay < 0:
+        texts["delay"] = _("{minutes} min early", minutes=-delay)
+    return texts
 
 
 def _cut(text: str, limit: int) -> str:
@@ -121,14 +182,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _question(session: Session, q: Question, *, limit: int | None = None) -> ScreenQuestion:
+def _question(
+    session: Session, q: Question, _: Localizer, *, limit: int | None = None
+) -> ScreenQuestion:
     label = session.label(q.label_id)
     return ScreenQuestion(
         number=q.number,
         text=q.text if limit is None else _cut(q.text, limit),
         votes=q.votes,
         speaker=speaker_name(session, q.speaker_id),
-        asker=asker_name(q),
+        asker=asker_name(q, _),
         label=label.name if label is not None else None,
         co_askers=q.co_askers,
     )
@@ -195,18 +258,25 @@ async def load_state(
     records = await posts_repo.posts_of_run(conn, run_id)
     timeline = Timeline(session, run)
     segment, upcoming, next_change = program_now(timeline, records, now)
+    _ = localize(session.languages[0])
+    question = _question(session, live[-1], _) if live else None
+    waiting = counts.get("approved", 0)
+    delay = round(run.delay_seconds / 60)
     return ScreenState(
         session_id=session.id,
         title=session.title,
         rehearsal=run.is_rehearsal,
         now=to_iso(now),
-        question=_question(session, live[-1]) if live else None,
-        queue=[_question(session, q, limit=QUEUE_TEXT) for q in queue],
-        waiting=counts.get("approved", 0),
+        question=question,
+        queue=[_question(session, q, _, limit=QUEUE_TEXT) for q in queue],
+        waiting=waiting,
         segment=segment,
         next_segment=upcoming,
-        delay_minutes=round(run.delay_seconds / 60),
-        intake=ScreenIntake(open=timeline.intake_open(now), invite=invite_line(session)),
+        delay_minutes=delay,
+        intake=ScreenIntake(open=timeline.intake_open(now), invite=invite_line(session, _)),
+        language=_.code,
+        words=page_words(_),
+        texts=state_texts(question, len(queue), waiting, delay, _),
         next_change=next_change,
     )
 
@@ -228,6 +298,7 @@ __all__ = [
     "asker_name",
     "invite_line",
     "load_state",
+    "page_words",
     "program_now",
     "refresh_delay",
     "speaker_name",

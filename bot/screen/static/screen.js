@@ -26,8 +26,13 @@
     $(id).hidden = !visible;
   }
 
-  function plural(n, word) {
-    return n + " " + word + (n === 1 ? "" : "s");
+  // One of the page's words (state.words, in the session's language), its {placeholders}
+  // filled from `values`.
+  function word(key, values) {
+    const text = (current && current.words && current.words[key]) || "";
+    return text.replace(/\{(\w+)\}/g, (all, name) =>
+      values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all,
+    );
   }
 
   function clock(seconds) {
@@ -51,9 +56,9 @@
     current = state;
     put("title", state.title);
     show("rehearsal", state.rehearsal);
-    const delay = state.delay_minutes || 0;
-    show("delay", delay !== 0);
-    put("delay", delay > 0 ? delay + " min late" : delay < 0 ? -delay + " min early" : "");
+    const texts = state.texts || {};
+    show("delay", Boolean(texts.delay));
+    put("delay", texts.delay);
 
     const q = state.question;
     root.dataset.state = q ? "question" : "idle";
@@ -62,16 +67,13 @@
       put("number", "#" + q.number);
       put("speaker", q.speaker);
       put("label", q.label);
-      put("votes", plural(q.votes, "vote"));
-      put("asker", q.co_askers > 0 ? q.asker + " and " + plural(q.co_askers, "other") : q.asker);
+      put("votes", texts.votes);
+      put("asker", texts.asker);
       put("text", q.text);
     } else {
       put("text", "");
       put("idle-title", state.title);
-      put(
-        "idle-line",
-        state.intake.open ? "Questions will appear here." : "Questions are closed.",
-      );
+      put("idle-line", word(state.intake.open ? "idle_open" : "idle_closed"));
     }
 
     const list = $("queue");
@@ -94,11 +96,10 @@
     if (!items.length) {
       const li = document.createElement("li");
       li.className = "queue-empty";
-      li.textContent = "No questions waiting.";
+      li.textContent = word("queue_empty");
       list.append(li);
     }
-    const more = (state.waiting || 0) - items.length;
-    put("waiting", more > 0 ? "and " + more + " more waiting" : "");
+    put("waiting", texts.waiting);
 
     show("invite", state.intake.open);
     put("invite-how", state.intake.invite);
@@ -117,11 +118,11 @@
     const next = current.next_segment;
     if (running) {
       put("segment", running.title);
-      put("until", "until " + running.local_end);
+      put("until", word("until", { time: running.local_end }));
       put("countdown", clock((Date.parse(running.ends_at) - now) / 1000));
     } else if (next) {
-      put("segment", "Next: " + next.title);
-      put("until", "at " + next.local_start);
+      put("segment", word("next", { title: next.title }));
+      put("until", word("at", { time: next.local_start }));
       put("countdown", clock((Date.parse(next.starts_at) - now) / 1000));
     } else {
       put("segment", "");
