@@ -51,6 +51,8 @@ class FollowupPost:
 def _unique(name: str, taken: set[str]) -> str | None:
     """A tag name for `name` that no other tag has (a number added when two cut alike)."""
     candidate = tag_name(name)
+    if not candidate:
+        return None  # nothing visible to name it by
     if candidate.casefold() not in taken:
         return candidate
     for n in range(2, 100):
