@@ -201,6 +201,35 @@ def _run(v: RunView) -> list[str]:
         lines.append("None: every approved question was answered.")
     lines.append("")
 
+    lines += ["## Written and follow-up answers", ""]
+    if v.answers:
+        plural = "s" if v.answers_total != 1 else ""
+        lines += [
+            f"{v.answers_total} answer{plural} given in writing during the session or in the "
+            "follow-up posts after it, in the order they were given. An answer sent to the asker "
+            "only is listed without its text.",
+            "",
+        ]
+        lines += _table(
+            ("#", "Question", "Answer", "By", "When"),
+            (
+                (
+                    a.number,
+                    md(a.question),
+                    "*Answered privately to the asker*" if a.private else md(a.text or ""),
+                    f"{md(a.by)} ({a.role}), {a.where}",
+                    a.at,
+                )
+                for a in v.answers
+            ),
+            {0},
+        )
+        if v.answers_hidden:
+            lines += ["", f"… and {v.answers_hidden} more: see the JSON export."]
+    else:
+        lines.append("No answer was given in writing.")
+    lines.append("")
+
     lines += ["## Questions by speaker", ""]
     for g in v.by_speaker:
         lines += _group(g, "label", "Label")

@@ -19,6 +19,7 @@ from bot.states import wording
 # Caps for the readable reports: enough for any real session, bounded for a huge log.
 GROUP_ROWS = 200
 UNANSWERED_ROWS = 500
+ANSWER_ROWS = 500
 LOG_ROWS = 1000
 
 ACTION_NAMES = {
@@ -43,6 +44,8 @@ ACTION_NAMES = {
     "reopened": "reopened",
     "restored": "restored",
     "blocked": "blocked the asker of",
+    "answered_in_writing": "answered in writing",
+    "followup_answered": "answered in the follow-up post of",
 }
 
 # Detail keys that hold a question's text before an edit (shown as "was: ...").
@@ -93,6 +96,21 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """A written or follow-up answer; a private one shows no text."""
+
+    number: int
+    question: str
+    anonymous: bool
+    by: str
+    role: str
+    at: str
+    where: str  # "in writing" | "in the follow-up post"
+    private: bool
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LogRow:
     """One moderator action."""
 
@@ -136,6 +154,8 @@ class RunView:
     by_label: tuple[Group, ...]
     unanswered: tuple[QuestionRow, ...]
     unanswered_total: int
+    answers: tuple[AnswerRow, ...]
+    answers_total: int
     log: tuple[LogRow, ...]
     log_total: int
     anonymized: str = ""
@@ -143,6 +163,10 @@ class RunView:
     @property
     def unanswered_hidden(self) -> int:
         return self.unanswered_total - len(self.unanswered)
+
+    @property
+    def answers_hidden(self) -> int:
+        return self.answers_total - len(self.answers)
 
     @property
     def log_hidden(self) -> int:
@@ -225,7 +249,13 @@ def _run_line(run: RunReport, clock: _Clock) -> str:
     return f"Real session (run {r.id}){delay if r.delay_seconds else ''}."
 
 
-def _figures(stats: Stats) -> tuple[Figure, ...]:
+def _figures(stats: Stats, run: RunReport) -> tuple[Figure, ...]:
+    answers = [a for q in run.questions for a in q.answers]
+    private = sum(1 for a in answers if a.private)
+    followup = sum(1 for a in answers if a.source == "followup")
+    notes = [f"{followup} after the session"] if followup else []
+    if private:
+        notes.append(f"{private} to the asker only")
     return (
         Figure("Participants who asked", str(stats.participants_who_asked)),
         Figure("Questions", str(stats.questions)),
@@ -241,6 +271,7 @@ def _figures(stats: Stats) -> tuple[Figure, ...]:
         Figure("Merged duplicates", str(stats.merged)),
         Figure("Dismissed", str(stats.dismissed)),
         Figure("Awaiting review", str(stats.pending)),
+        Figure("Written answers", str(len(answers)), "; ".join(notes)),
     )
 
 
@@ -331,6 +362,8 @@ def _detail(q: Question, event: Event, rows: _Rows) -> str:
         )
         if before is not None:
             parts.append(f"was: {before}")
+    elif action == "answered_in_writing" and detail.get("private"):
+        parts.append("privately, to the asker")
     elif action in ("labelled", "labeled", "label"):
         after = detail.get("after", detail.get("label", detail.get("label_id")))
         before = detail.get("before")
@@ -363,6 +396,27 @@ def _log(run: RunReport, rows: _Rows, clock: _Clock) -> tuple[tuple[LogRow, ...]
                 detail=_detail(q, e, rows),
             )
             for q, e in shown
+        ),
+        len(entries),
+    )
+
+
+def _answers(run: RunReport, clock: _Clock) -> tuple[tuple[AnswerRow, ...], int]:
+    entries = run.answers()
+    return (
+        tuple(
+            AnswerRow(
+                number=q.number,
+                question=q.text,
+                anonymous=q.anonymous,
+                by=a.by,
+                role=a.role,
+                at=clock.time(a.at),
+                where="in the follow-up post" if a.source == "followup" else "in writing",
+                private=a.private,
+                text=a.text,
+            )
+            for q, a in entries[:ANSWER_ROWS]
         ),
         len(entries),
     )
@@ -410,6 +464,7 @@ def run_view(run: RunReport) -> RunView:
         speakers.append(f"{line} ({extra})" if extra else line)
     unanswered = run.unanswered
     log, log_total = _log(run, rows, clock)
+    answers, answers_total = _answers(run, clock)
     return RunView(
         run=run,
         title=run.session.title,
@@ -419,13 +474,15 @@ def run_view(run: RunReport) -> RunView:
         run_line=_run_line(run, clock),
         moderator=moderator,
         speakers=tuple(speakers),
-        figures=_figures(run.stats),
+        figures=_figures(run.stats, run),
         segments=_segments(run, clock, rows),
         synthesis=synthesis_view(synthesis(run), rows.row),
         by_speaker=_groups(run.by_speaker(), rows.speaker, "The whole panel", rows),
         by_label=_groups(run.by_label(), rows.label, "No label", rows),
         unanswered=tuple(rows.row(q) for q in unanswered[:UNANSWERED_ROWS]),
         unanswered_total=len(unanswered),
+        answers=answers,
+        answers_total=answers_total,
         log=log,
         log_total=log_total,
         anonymized=run.anonymized_note,
