@@ -87,6 +87,8 @@ ANSWERABLE = frozenset({State.APPROVED, State.LIVE, State.ANSWERED})
 HOLD_FOR_POST = timedelta(seconds=60)
 #: A notice that failed (not for closed DMs) is tried again after this.
 RETRY_AFTER = timedelta(seconds=60)
+#: A change is turned into notices this long after it (more changes meanwhile join it).
+SWEEP_DELAY = 0.02
 #: What a follow-up answer keeps of a forum message (Discord's longest message).
 FOLLOWUP_TEXT_MAX = 4000
 
@@ -273,6 +275,8 @@ class AnswerService:
         self.questions = questions
         #: Told (with no arguments) after notices were queued: wake the sender.
         self.listeners: list[Callable[[], None]] = []
+        #: Seconds between a change and the sweep that turns it into notices.
+        self.sweep_delay = SWEEP_DELAY
         self._dirty = False
         self._task: asyncio.Task[None] | None = None
         questions.listeners.append(self._question_changed)
@@ -306,6 +310,9 @@ class AnswerService:
 
     async def _sweeps(self) -> None:
         while self._dirty:
+            # a moment's wait gathers the changes of a burst into one sweep: a notice waits a
+            # few milliseconds more, and the writer is not asked for a transaction per change
+            await asyncio.sleep(self.sweep_delay)
             self._dirty = False
             try:
                 await self.sweep()
@@ -317,10 +324,12 @@ class AnswerService:
                 return
 
     async def sweep(self) -> int:
-        """Turn the question events logged since the last sweep into notices, in one
-        transaction; return how many were queued."""
-        now = self.clock()
-        queued = await self.db.write(lambda conn: arepo.queue_notices(conn, now))
+        """Turn the question events logged since the last sweep into notices, a bounded number
+        of events per transaction; return how many notices were queued."""
+        queued, more = 0, True
+        while more:
+            found, more = await self.db.write(self._queue)
+            queued += found
         if queued:
             for listener in list(self.listeners):
                 try:
@@ -328,6 +337,9 @@ class AnswerService:
                 except Exception:
                     log.exception("a listener of queued notices failed")
         return queued
+
+    async def _queue(self, conn: aiosqlite.Connection) -> tuple[int, bool]:
+        return await arepo.queue_notices(conn, self.clock())
 
     def _tell(self, run_id: int, *questions: Question) -> None:
         """Tell the question service's listeners of a committed change, as it does."""

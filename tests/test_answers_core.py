@@ -683,6 +683,7 @@ async def test_follow_up_posts_are_planned_made_once_and_answered(core: Core) ->
     await core.ask(CAROL, "Still pending")
     for voter in (ALICE, CAROL, ERIN):
         await core.questions.toggle_vote(_id(core, owed), voter)
+    await core.answers.drain()  # the approvals are told before the choices below are made
     await core.answers.set_notify(sid, CAROL, False, voted=True)  # voters who chose to hear
     await core.answers.set_question_notify(_id(core, owed), ERIN, False)  # ...but not of this
     await core.answers.set_notify(sid, ERIN, True, voted=True)

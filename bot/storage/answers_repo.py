@@ -437,9 +437,12 @@ _EVENTS = (
     "q.author_id, q.merged_into, r.session_id FROM question_events e "
     "JOIN questions q ON q.id = e.question_id JOIN runs r ON r.id = q.run_id "
     "WHERE e.id > ? AND e.id <= ? AND ("
-    " (e.action = 'approved' AND e.from_state = 'pending' AND NOT EXISTS ("
-    "   SELECT 1 FROM question_events m WHERE m.question_id = e.question_id "
-    "   AND m.action = 'merged' AND m.at = e.at))"  # a duplicate approved only to be merged
+    # a pending duplicate is approved in the merge's own transaction, only to be merged: its
+    # asker hears of the merge, not of that approval
+    " (e.action = 'approved' AND e.from_state = 'pending' AND NOT ("
+    "   COALESCE(e.reason, '') LIKE 'duplicate of #%' AND EXISTS ("
+    "   SELECT 1 FROM question_events m WHERE m.id = e.id + 1 "
+    "   AND m.question_id = e.question_id AND m.action = 'merged')))"
     " OR e.to_state IN ('rejected', 'merged', 'live')"
     " OR (e.action = 'answered' AND e.to_state = 'answered')"
     f" OR e.action IN ('{WRITTEN}', '{FOLLOWUP}')"
@@ -447,40 +450,77 @@ _EVENTS = (
 )
 
 
-async def _wants(
-    conn: aiosqlite.Connection, session_id: str, user_id: int, question_ids: Sequence[int]
-) -> bool:
-    """Whether an asker wants notices about their question: their choice for that question
-    (the latest, if they asked it twice through a merge), else their choice for the session,
-    else no."""
-    marks = ",".join("?" * len(question_ids))
-    row = await first_row(
-        conn,
-        f"SELECT wanted FROM question_notify WHERE user_id = ? AND question_id IN ({marks}) "
-        "ORDER BY updated_at DESC LIMIT 1",
-        (user_id, *question_ids),
-    )
-    if row is not None:
-        return bool(row[0])
-    pref = await session_pref(conn, session_id, user_id)
-    return bool(pref and pref[0])
+class _Choices:
+    """Who wants notices, for one batch of events, read in a few queries: the askers' choices
+    per question and per session, and the co-askers of the questions."""
 
+    def __init__(
+        self,
+        per_question: dict[tuple[int, int], tuple[bool, str]],
+        per_session: dict[tuple[str, int], bool],
+        co_askers: dict[int, list[tuple[int, int]]],
+    ) -> None:
+        self.per_question = per_question
+        self.per_session = per_session
+        self.co_askers = co_askers
 
-async def _askers(
-    conn: aiosqlite.Connection, session_id: str, question_id: int, author_id: int
-) -> list[tuple[int, str]]:
-    """The asker and co-askers (merged duplicates' askers) who want notices: (id, as)."""
-    found: list[tuple[int, str]] = []
-    if author_id > 0 and await _wants(conn, session_id, author_id, [question_id]):
-        found.append((author_id, "asker"))
-    for user_id, origin in await conn.execute_fetchall(
-        "SELECT user_id, from_question_id FROM co_askers WHERE question_id = ? "
-        "ORDER BY from_question_id",
-        (question_id,),
-    ):
-        if user_id > 0 and await _wants(conn, session_id, user_id, [origin, question_id]):
-            found.append((int(user_id), "co-asker"))
-    return found
+    @classmethod
+    async def load(cls, conn: aiosqlite.Connection, events: Sequence[Sequence[Any]]) -> _Choices:
+        question_ids = sorted({int(e[1]) for e in events})
+        co: dict[int, list[tuple[int, int]]] = {}
+        people: set[tuple[str, int]] = {(str(e[8]), int(e[6])) for e in events}
+        sessions = {int(e[1]): str(e[8]) for e in events}
+        for chunk in _chunks(question_ids):
+            marks = ",".join("?" * len(chunk))
+            for qid, user_id, origin in await conn.execute_fetchall(
+                "SELECT question_id, user_id, from_question_id FROM co_askers "
+                f"WHERE question_id IN ({marks}) ORDER BY question_id, from_question_id",
+                list(chunk),
+            ):
+                co.setdefault(int(qid), []).append((int(user_id), int(origin)))
+                people.add((sessions[int(qid)], int(user_id)))
+        asked = sorted(set(question_ids) | {o for pairs in co.values() for _, o in pairs})
+        per_question: dict[tuple[int, int], tuple[bool, str]] = {}
+        for chunk in _chunks(asked):
+            marks = ",".join("?" * len(chunk))
+            for qid, user_id, wanted, at in await conn.execute_fetchall(
+                "SELECT question_id, user_id, wanted, updated_at FROM question_notify "
+                f"WHERE question_id IN ({marks})",
+                list(chunk),
+            ):
+                per_question[(int(qid), int(user_id))] = (bool(wanted), str(at))
+        per_session: dict[tuple[str, int], bool] = {}
+        for sid, user_id, own in await conn.execute_fetchall(
+            "SELECT p.session_id, p.user_id, p.own FROM json_each(?) j JOIN notify_prefs p "
+            "ON p.session_id = json_extract(j.value, '$[0]') "
+            "AND p.user_id = json_extract(j.value, '$[1]')",
+            (json.dumps(sorted(people)),),
+        ):
+            per_session[(str(sid), int(user_id))] = bool(own)
+        return cls(per_question, per_session, co)
+
+    def wants(self, session_id: str, user_id: int, question_ids: Sequence[int]) -> bool:
+        """Whether an asker wants notices about their question: their choice for that question
+        (the latest, if they asked it twice through a merge), else their choice for the
+        session, else no."""
+        found = [
+            self.per_question[(q, user_id)]
+            for q in question_ids
+            if (q, user_id) in self.per_question
+        ]
+        if found:
+            return max(found, key=lambda choice: choice[1])[0]
+        return self.per_session.get((session_id, user_id), False)
+
+    def askers(self, session_id: str, question_id: int, author_id: int) -> list[tuple[int, str]]:
+        """The asker and co-askers (merged duplicates' askers) who want notices: (id, as)."""
+        found: list[tuple[int, str]] = []
+        if author_id > 0 and self.wants(session_id, author_id, [question_id]):
+            found.append((author_id, "asker"))
+        for user_id, origin in self.co_askers.get(question_id, ()):
+            if user_id > 0 and self.wants(session_id, user_id, [origin, question_id]):
+                found.append((user_id, "co-asker"))
+        return found
 
 
 async def _followers(
@@ -501,9 +541,13 @@ async def _followers(
     return [(int(r[0]), "follower") for r in rows if r[0] > 0]
 
 
-async def queue_notices(conn: aiosqlite.Connection, now: datetime) -> int:
-    """Turn every question event after the cursor into notices and move the cursor; return how
-    many notices were queued.
+#: Events read per sweep transaction at most, so one sweep never holds the writer for long.
+SWEEP_EVENTS = 500
+
+
+async def queue_notices(conn: aiosqlite.Connection, now: datetime) -> tuple[int, bool]:
+    """Turn the question events after the cursor (at most SWEEP_EVENTS of them) into notices
+    and move the cursor past them; return (notices queued, whether events remain).
 
     approved (from review), rejected (with the reason), merged (into #M), put on screen (live),
     answered (live, or in writing: each written answer) go to the asker and, from live on,
@@ -513,13 +557,27 @@ async def queue_notices(conn: aiosqlite.Connection, now: datetime) -> int:
     """
     cursor = await first_row(conn, "SELECT last_event_id FROM notice_cursor WHERE id = 1")
     last = int(cursor[0]) if cursor else 0
-    top_row = await first_row(conn, "SELECT COALESCE(MAX(id), 0) FROM question_events")
-    top = int(top_row[0]) if top_row else 0
+    row = await first_row(
+        conn,
+        "SELECT id FROM question_events WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+        (last, SWEEP_EVENTS - 1),
+    )
+    if row is not None:
+        top = int(row[0])
+        later = "SELECT 1 FROM question_events WHERE id > ? LIMIT 1"
+        more = await first_row(conn, later, (top,)) is not None
+    else:
+        top_row = await first_row(conn, "SELECT MAX(id) FROM question_events")
+        top = int(top_row[0] or 0) if top_row else 0
+        more = False
     if top <= last:
-        return 0
+        return 0, False
     stamp = to_db(now)
+    events = list(await conn.execute_fetchall(_EVENTS, (last, top)))
+    choices = await _Choices.load(conn, events) if events else None
     rows: list[tuple[Any, ...]] = []
-    for event in await conn.execute_fetchall(_EVENTS, (last, top)):
+    for event in events:
+        assert choices is not None
         event_id, question_id, action, to_state, reason, raw, author, merged_into, session_id = (
             event
         )
@@ -536,22 +594,22 @@ async def queue_notices(conn: aiosqlite.Connection, now: datetime) -> int:
             if private:
                 recipients = [(author, "asker")] if author > 0 else []
             else:
-                recipients = await _askers(conn, session_id, question_id, author)
+                recipients = choices.askers(session_id, question_id, author)
         elif action == FOLLOWUP:
             kind = "followup"
             extra = {"answer": detail.get("answer")}
-            recipients = await _askers(conn, session_id, question_id, author)
+            recipients = choices.askers(session_id, question_id, author)
             recipients += await _followers(conn, session_id, question_id)
         elif to_state in ("live", "answered"):
             kind = to_state
-            recipients = await _askers(conn, session_id, question_id, author)
+            recipients = choices.askers(session_id, question_id, author)
         else:
             kind = to_state if to_state in ("rejected", "merged") else "approved"
             if kind == "rejected" and reason:
                 extra = {"reason": reason}
             if kind == "merged":
                 extra = {"into": detail.get("into"), "into_id": merged_into}
-            wanted = author > 0 and await _wants(conn, session_id, author, [question_id])
+            wanted = author > 0 and choices.wants(session_id, author, [question_id])
             recipients = [(author, "asker")] if wanted else []
         seen: set[int] = set()
         for user_id, role in recipients:
@@ -562,14 +620,14 @@ async def queue_notices(conn: aiosqlite.Connection, now: datetime) -> int:
             rows.append((question_id, event_id, user_id, kind, json.dumps(body), stamp))
     queued = 0
     if rows:
-        cursor_ = await conn.executemany(
+        written = await conn.executemany(
             "INSERT OR IGNORE INTO notices (question_id, event_id, recipient_id, kind, detail, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
-        queued = max(0, cursor_.rowcount)
+        queued = max(0, written.rowcount)
     await conn.execute("UPDATE notice_cursor SET last_event_id = ? WHERE id = 1", (top,))
-    return queued
+    return queued, more
 
 
 async def due_notices(
