@@ -420,6 +420,11 @@ class AnswerService:
         """Every answer to a question, oldest first (private ones too: for its asker only)."""
         return await self.db.read(lambda conn: arepo.answers_of(conn, [question_id]))
 
+    async def answer_counts(self, question_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """(public, private) answers per question that has any: what its public message shows
+        (`answers_text.answered_marker`)."""
+        return await self.db.read(lambda conn: arepo.answer_counts(conn, question_ids))
+
     async def unposted_answers(self, run_id: int) -> list[tuple[Question, Answer]]:
         """The run's public written answers still to post in their thread, with their
         question, oldest first."""

@@ -22,6 +22,7 @@ from bot.answers import (
     Speaking,
     speaking,
 )
+from bot.answers_text import answered_marker
 from bot.errors import Refusal
 from bot.questions import QuestionService
 from bot.sessions import Session, load_session
@@ -577,6 +578,9 @@ async def test_a_private_answer_to_an_anonymous_asker_reaches_them_only(core: Co
     events = await core.questions.events(done.question.id)
     assert all(e.actor_id != DAVE and e.actor_name != "Dave" for e in events)
     assert "asker" not in json.dumps([e.detail for e in events if e.action != "asked"])
+    # its public message says it was answered privately, and no more
+    assert await core.answers.answer_counts([done.question.id]) == {done.question.id: (0, 1)}
+    assert answered_marker(0, 1) == "✍️ Answered privately to the asker."
     # the asker sees it in /myquestions; nobody else does
     mine = await core.answers.mine(run, DAVE)
     assert [a.text for a in mine.own[0].answers] == ["Yes; here is whom to call: 555-0100."]

@@ -212,6 +212,22 @@ async def answers_of(conn: aiosqlite.Connection, question_ids: Sequence[int]) ->
     return found
 
 
+async def answer_counts(
+    conn: aiosqlite.Connection, question_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """(public, private) answers per question, for those that have any."""
+    found: dict[int, tuple[int, int]] = {}
+    for chunk in _chunks(sorted(set(question_ids))):
+        marks = ",".join("?" * len(chunk))
+        for qid, public, private in await conn.execute_fetchall(
+            "SELECT question_id, SUM(private = 0), SUM(private = 1) FROM answers "
+            f"WHERE question_id IN ({marks}) GROUP BY question_id",
+            list(chunk),
+        ):
+            found[int(qid)] = (int(public), int(private))
+    return found
+
+
 async def unposted_answers(conn: aiosqlite.Connection, run_id: int) -> list[Answer]:
     """The run's public written answers not yet posted in Discord, oldest first."""
     rows = await conn.execute_fetchall(
