@@ -766,3 +766,22 @@ async def test_forget_deletes_notices_and_choices(core: Core) -> None:
     finally:
         core.db = Database(core.path)
         await core.db.open()
+
+
+async def test_a_long_backlog_is_swept_in_bounded_transactions(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import answers_repo
+
+    monkeypatch.setattr(answers_repo, "SWEEP_EVENTS", 3)
+    await core.answers.set_notify(core.session.id, ALICE, True)
+    numbers = [await core.ask(ALICE, f"Question {i}") for i in range(4)]
+    await core.answers.drain()
+    core.questions.listeners.clear()  # a backlog: the sweep below finds all of it at once
+    for n in numbers:
+        await core.questions.approve(core.run.id, n, *MOD)
+    commits = core.db.commits
+    assert await core.answers.sweep() == 4
+    assert core.db.commits - commits == 2  # 4 approvals, at most 3 events per transaction
+    assert [n for n, *_ in core.notices()] == numbers
+    assert await core.answers.sweep() == 0
