@@ -637,15 +637,22 @@ class AnswerService:
         run_id: int,
         escape: Escape,
         existing_tags: Sequence[str] = (),
+        *,
+        add_tags: bool = True,
     ) -> tuple[ForumTags, list[FollowupPost]]:
         """The forum's tags and the follow-up posts still to make for a run: every approved
-        question still unanswered that has no post yet (made or being made)."""
+        question still unanswered that has no post yet (made or being made). `add_tags=False`
+        when the forum's tags cannot be changed: posts then use the forum's own only."""
 
         async def read(conn: aiosqlite.Connection) -> list[Question]:
             return await qrepo.by_ids(conn, await arepo.followup_candidates(conn, run_id))
 
         owed = await self.db.read(read)
-        tags = forum_tags(session, existing_tags) if owed else ForumTags(tuple(existing_tags), ())
+        tags = (
+            forum_tags(session, existing_tags, add=add_tags)
+            if owed
+            else ForumTags(tuple(existing_tags), ())
+        )
         return tags, followups(owed, session, escape, tags=tags)
 
     async def claim_followup(self, question_id: int) -> bool:
@@ -665,6 +672,12 @@ class AnswerService:
     async def followup_failed(self, question_id: int, error: str) -> None:
         """Making the post failed: it may be claimed again (at the next pass)."""
         await self.db.write(lambda conn: arepo.fail_thread(conn, question_id, "followup", error))
+
+    async def unfinished_threads(self, run_id: int) -> list[Thread]:
+        """Threads and posts claimed but never recorded (the bot stopped while making them):
+        at start, find each in Discord (an answer thread's id is its message's id; a follow-up
+        post by its title) and record it, or call the matching `..._failed` to try again."""
+        return await self.db.read(lambda conn: arepo.unfinished_threads(conn, run_id))
 
     async def followup_thread(self, thread_id: int) -> Thread | None:
         """The follow-up post with this thread id, if it is one."""

@@ -63,10 +63,10 @@ def _unique(name: str, taken: set[str]) -> str | None:
     return None
 
 
-def forum_tags(session: Session, existing: Sequence[str] = ()) -> ForumTags:
+def forum_tags(session: Session, existing: Sequence[str] = (), *, add: bool = True) -> ForumTags:
     """The tags the follow-up forum needs: the forum's own first (reused when a label or a
     speaker has the same name), then one per label, then one per speaker, while there is room
-    for 20."""
+    for 20. `add=False`: the forum's own only (the bot may not change the forum's tags)."""
     names = list(dict.fromkeys(existing))[:FORUM_TAGS]
     have = {n.casefold(): n for n in names}
     taken = set(have)
@@ -83,7 +83,7 @@ def forum_tags(session: Session, existing: Sequence[str] = ()) -> ForumTags:
         if same is not None:  # the forum has this tag already
             target[key] = same
             continue
-        if len(names) >= FORUM_TAGS:
+        if not add or len(names) >= FORUM_TAGS:
             continue
         made = _unique(name, taken)
         if made is None:

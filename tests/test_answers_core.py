@@ -708,6 +708,9 @@ async def test_follow_up_posts_are_planned_made_once_and_answered(core: Core) ->
     await core.answers.followup_failed(posts[0].question_id, "Missing Permissions")
     _, again = await core.answers.followups_due(core.session, run, esc)
     assert [p.number for p in again] == [anon]  # claimed: not planned again; failed: again
+    assert [t.question_id for t in await core.answers.unfinished_threads(run)] == [
+        post.question_id
+    ]  # claimed, not yet recorded: what a start after a crash looks for
     assert await core.answers.record_followup_post(post.question_id, 9100)
     assert not await core.answers.record_followup_post(post.question_id, 9100)
     with pytest.raises(ValueError):

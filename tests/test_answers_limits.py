@@ -144,6 +144,9 @@ def test_a_forum_holds_twenty_tags_and_keeps_its_own() -> None:
     assert len(tags.names) == 20 and tags.names[:2] == ("Label 3", "Old tag")
     assert tags.by_label["label-3"] == "Label 3"  # reused, not made twice
     assert "Label 3" not in tags.new and len(tags.new) == 18
+    own = forum_tags(session, ["Label 3", "Old tag"], add=False)
+    assert own.names == ("Label 3", "Old tag") and own.new == ()
+    assert own.by_label == {"label-3": "Label 3"} and own.by_speaker == {}
     full = forum_tags(session, [f"t{i}" for i in range(20)])
     assert full.new == () and full.by_label == {} and full.by_speaker == {}
 

@@ -296,6 +296,17 @@ async def threads_of(conn: aiosqlite.Connection, question_ids: Sequence[int]) ->
     return found
 
 
+async def unfinished_threads(conn: aiosqlite.Connection, run_id: int) -> list[Thread]:
+    """The run's threads claimed and never recorded, oldest first."""
+    rows = await conn.execute_fetchall(
+        "SELECT t.* FROM question_threads t JOIN questions q ON q.id = t.question_id "
+        "WHERE q.run_id = ? AND t.status = 'claimed' AND t.thread_id IS NULL "
+        "ORDER BY t.claimed_at",
+        (run_id,),
+    )
+    return [_thread(r) for r in rows]
+
+
 async def claim_thread(
     conn: aiosqlite.Connection, question_id: int, kind: str, now: datetime
 ) -> bool:
