@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sessions import Session
+from bot.storage import answers_repo
 from bot.storage.database import latest_version
 from bot.timeutil import to_db, utcnow
 
@@ -321,7 +322,9 @@ def forget(
     from is dropped (it leads to its author). Participants' ids in free text (a mention in a
     question, a run event's detail such as a block's user id, a reason) are replaced by their
     pseudonym too; names someone typed into a question or a reason are content and stay.
-    Questions, texts, states, counts and the moderation history stay.
+    The notices sent about these questions and participants' choices to get them (/notify,
+    /ask notify) are deleted: they say who took part. Questions, texts, states, counts, the
+    moderation history and the answers of moderators and speakers stay.
 
     `before` limits it to the questions asked (and blocks and session events logged) before
     that moment; by default everything logged so far. The pass is recorded (table
@@ -460,6 +463,8 @@ class _Forget:
         conn.execute("CREATE TEMP TABLE forget_map (real_id INTEGER PRIMARY KEY, n INTEGER)")
         conn.executemany("INSERT INTO forget_map VALUES (?, ?)", numbers.items())
         self._replace_ids()
+        for sql, params in answers_repo.forget_statements(sid):  # notices name participants
+            conn.execute(sql, params)
         self.counts.texts = self._scrub_texts({str(k): v for k, v in numbers.items()})
         if numbers or not self.rows(
             "SELECT 1 FROM anonymizations WHERE session_id = ? LIMIT 1", (sid,)

@@ -57,6 +57,12 @@ ChannelRef = (
     Annotated[str, StringConstraints(min_length=1, max_length=REF_MAX)]
     | Annotated[int, Field(ge=0, le=SNOWFLAKE_MAX)]
 )
+# A member: their user id, or their username (the unique handle, never a display name, which
+# anyone can take).
+UserRef = (
+    Annotated[int, Field(ge=1, le=SNOWFLAKE_MAX)]
+    | Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REF_MAX)]
+)
 SegmentKind = Literal["logistics", "opening", "talk", "discussion", "qa", "closing"]
 
 
@@ -83,6 +89,7 @@ class Speaker(_Model):
     theme: Line | None = None
     talk_title: Line | None = None
     description: Long | None = None
+    discord_user: UserRef | None = None  # who may answer questions addressed to this speaker
 
 
 class Label(_Model):
@@ -124,6 +131,8 @@ class DiscordSettings(_Model):
     organizer_role: ChannelRef = "Organizer"
     #: where the report is posted when the program ends (default: the moderation channel)
     report_channel: ChannelRef | None = None
+    speaker_role: ChannelRef | None = None  # members who may answer the panel's questions
+    followup_forum: ChannelRef | None = None  # a forum: unanswered questions continue there
 
 
 class QuestionSettings(_Model):

@@ -6,7 +6,7 @@ a state is spelled in one place and read the same way everywhere.
 States and their transitions::
 
     pending  -> approved | rejected | withdrawn
-    approved -> live | dismissed | merged | withdrawn
+    approved -> live | dismissed | merged | withdrawn | answered   (answered: in writing)
     live     -> answered | approved       (approved: sent back by /qa requeue only)
 
 Sessions with post-moderation start questions at approved.
@@ -38,7 +38,9 @@ ALL: tuple[State, ...] = tuple(State)
 
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.WITHDRAWN}),
-    State.APPROVED: frozenset({State.LIVE, State.DISMISSED, State.MERGED, State.WITHDRAWN}),
+    State.APPROVED: frozenset(
+        {State.LIVE, State.DISMISSED, State.MERGED, State.WITHDRAWN, State.ANSWERED}
+    ),
     State.LIVE: frozenset({State.ANSWERED, State.APPROVED}),
 }
 

@@ -3,7 +3,8 @@
 The GSEF 2021 workshop (Seoul time) with eleven questions asked during the talks and answered in
 the participants' Q&A: Korean, Spanish and Chinese text, anonymous askers, a merged pair, an
 edited question, a rejected and a withdrawn one, a question with `<script>` in it and one that
-starts like a spreadsheet formula. Every time is fixed, so the log is the same on every run.
+starts like a spreadsheet formula, a speaker's written answer and a private answer to an
+anonymous asker. Every time is fixed, so the log is the same on every run.
 
 Run `python -m tests.report_fixture OUT_DIR` to write the database and its reports there.
 """
@@ -16,6 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.answers import AnswerService
 from bot.questions import QuestionService
 from bot.reports import build_report, renderer
 from bot.reports.model import Report
@@ -30,6 +32,10 @@ GENERATED_AT = datetime(2021, 10, 4, 11, 0, tzinfo=UTC)
 
 MONA = (9001, "Mona (moderator)")
 MATEO = (9002, "Mateo")
+
+LI_LI = (9101, "Li-Li C.")  # the speaker li-li-chang's Discord account
+WRITTEN_ANSWER = "Residents sit on the *design board* from the first sketch; see <b>p. 4</b>."
+PRIVATE_ANSWER = "Only for you: the supply chain study is not public yet."
 
 SCRIPT_TEXT = '<script>alert("x")</script> Is the "inclusive" label & data safe?\nSecond line.'
 
@@ -154,6 +160,14 @@ async def build_log(path: Path) -> None:
         await qs.answered(run_id, *MONA)  # #5 answered
         clock.at(84)
         await qs.dismiss(run_id, q6.number, *MONA, reason="out of scope")
+        answers = AnswerService(db, clock, qs)
+        clock.at(86)
+        await answers.answer(
+            run_id, q2.number, WRITTEN_ANSWER, *LI_LI, "speaker", speaker_ids={"li-li-chang"}
+        )
+        clock.at(87)
+        await answers.answer(run_id, q11.number, PRIVATE_ANSWER, *MATEO, "moderator", private=True)
+        await answers.drain()
         # left open: #3, #4, #8 (the follow-up list)
     finally:
         await db.close()

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # script -> a line every complete run prints among its figures
 BENCHMARKS = {
+    "bench_answers.py": "one sweep turning",
     "bench_e2e.py": "questions stored:",
     "bench_i18n.py": "/ask words in Korean",
     "bench_maintenance.py": "forget: ",

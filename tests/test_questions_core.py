@@ -80,7 +80,7 @@ async def core(tmp_path: Path, clock: Clock) -> AsyncIterator[Core]:
 def test_transition_table_is_the_documented_one() -> None:
     expected = {
         "pending": {"approved", "rejected", "withdrawn"},
-        "approved": {"live", "dismissed", "merged", "withdrawn"},
+        "approved": {"live", "dismissed", "merged", "withdrawn", "answered"},
         "live": {"answered", "approved"},
     }
     assert expected == TRANSITIONS

@@ -113,7 +113,7 @@ def decode_png(path: Path) -> tuple[int, int, list[bytes], int]:
 def test_html_is_self_contained(html_file: Path) -> None:
     html = html_file.read_text("utf-8")
     assert "<svg" in html and "</svg>" in html
-    for table in ("program", "unanswered", "questions", "log"):
+    for table in ("program", "unanswered", "answers", "questions", "log"):
         assert f'<table class="{table}">' in html
     loads = re.findall(r"""(?:src|href|xlink:href|action)\s*=\s*["']?\s*(?:https?:)?//""", html)
     assert loads == [], f"the report loads from the network: {loads}"
@@ -127,8 +127,10 @@ def test_chromium_lays_out_the_chart_and_tables(html_file: Path, tmp_path: Path)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     dom = done.stdout.decode("utf-8")
     assert "<svg" in dom and dom.count('class="bar"') == 11
-    # program, follow-up, 5 speaker groups (4 speakers + the panel), 6 label groups, log
-    assert dom.count("<table") == 1 + 1 + 5 + 6 + 1
+    # program, follow-up, written answers, 5 speaker groups (4 speakers + the panel), 6 label
+    # groups, log
+    assert dom.count("<table") == 1 + 1 + 1 + 5 + 6 + 1
+    assert "Answered privately to the asker" in dom
     assert "사회주택 입주자 참여는 어떻게 이루어지나요?" in dom
     assert "<script>alert" not in dom  # the question's markup stayed text
 

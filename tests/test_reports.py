@@ -130,7 +130,7 @@ def test_html_shows_header_numbers_chart_follow_up_groups_and_log(
     assert html.count('<rect class="bar"') == 11  # each question in its own minute
     assert html.count('<path class="answered"') == 4
     assert html.count('<g class="segment">') == 10
-    follow_up = html.split("Follow-up", 1)[1].split("Questions by speaker", 1)[0]
+    follow_up = html.split("Follow-up", 1)[1].split("Written and follow-up answers", 1)[0]
     assert [
         int(n) for n in re.findall(r'<td class="num">(\d+)</td><td class="text">', follow_up)
     ] == [

@@ -14,6 +14,9 @@ Columns, in order:
 - merged_into: the #N it was merged into (empty: not merged)
 - session: the session id (a report can cover several sessions)
 - run: the run id (a session has one real run and any number of rehearsals)
+- answers: its written and follow-up answers, one per line, oldest first: "who (role), when:
+  text"; an answer sent to the asker only reads "answered privately to the asker", never its
+  text
 
 Encoding: UTF-8 with a byte-order mark, so Excel recognises UTF-8 (Korean, Spanish, Chinese text
 open correctly there and in LibreOffice); rows end with CRLF and fields are quoted as RFC 4180
@@ -29,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.reports.model import Report
+from bot.reports.model import Question, Report
 from bot.timeutil import to_iso
 
 COLUMNS = (
@@ -45,6 +48,7 @@ COLUMNS = (
     "merged_into",
     "session",
     "run",
+    "answers",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +56,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def cell(text: str) -> str:
     """Return a text cell that no spreadsheet runs as a formula."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _answers(q: Question) -> str:
+    return "\n".join(
+        f"{a.by} ({a.role}), {to_iso(a.at)}: "
+        + ("answered privately to the asker" if a.private else a.text or "")
+        for a in q.answers
+    )
 
 
 def render_csv(report: Report) -> bytes:
@@ -82,6 +94,7 @@ def render_csv(report: Report) -> bytes:
                     "" if q.merged_into is None else q.merged_into,
                     session_id,
                     run_id,
+                    cell(_answers(q)),
                 )
             )
     out.flush()

@@ -1,7 +1,12 @@
 """The JSON export: a stable shape for tests, tools and organizers.
 
-Per session: its id, title, run, every question with its events, and "synthesis": the themes of
-the questions taken up (bot/reports/synthesis.py), by question number only.
+Per session: its id, title, run, every question with its answers and events, and "synthesis":
+the themes of the questions taken up (bot/reports/synthesis.py), by question number only.
+
+Each question's "answers" lists its written and follow-up answers, oldest first: "text" (null
+for an answer sent to the asker only: that text is never exported), "by" (the speaker's name
+from the session file, else the answerer's display name), "role" (moderator or speaker), "at",
+"private", and "source" (written: during the session; followup: in its forum post after).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import json
 from json.encoder import encode_basestring
 from typing import Any
 
-from bot.reports.model import Event, Question, Report
+from bot.reports.model import Answer, Event, Question, Report
 from bot.reports.synthesis import synthesis, synthesis_dict
 from bot.timeutil import to_iso
 
@@ -43,6 +48,17 @@ def report_dict(report: Report) -> dict[str, Any]:
                         "asked_at": to_iso(q.asked_at),
                         "answered_at": to_iso(q.answered_at) if q.answered_at else None,
                         "merged_into": q.merged_into,
+                        "answers": [
+                            {
+                                "text": a.text,
+                                "by": a.by,
+                                "role": a.role,
+                                "at": to_iso(a.at),
+                                "private": a.private,
+                                "source": a.source,
+                            }
+                            for a in q.answers
+                        ],
                         "events": [
                             {
                                 "action": e.action,
@@ -122,7 +138,24 @@ def _event(e: Event) -> str:
     )
 
 
+def _answer(a: Answer) -> str:
+    return (
+        "            {\n"
+        f'              "text": {_s(a.text)},\n'
+        f'              "by": {_s(a.by)},\n'
+        f'              "role": {_s(a.role)},\n'
+        f'              "at": {_s(to_iso(a.at))},\n'
+        f'              "private": {"true" if a.private else "false"},\n'
+        f'              "source": {_s(a.source)}\n'
+        "            }"
+    )
+
+
 def _question(q: Question, last: bool) -> str:
+    if q.answers:
+        answers = '"answers": [\n' + ",\n".join(map(_answer, q.answers)) + "\n          ]"
+    else:
+        answers = '"answers": []'
     if q.events:
         events = '"events": [\n' + ",\n".join(map(_event, q.events)) + "\n          ]"
     else:
@@ -140,6 +173,7 @@ def _question(q: Question, last: bool) -> str:
         f'          "asked_at": {_s(to_iso(q.asked_at))},\n'
         f'          "answered_at": {_s(to_iso(q.answered_at) if q.answered_at else None)},\n'
         f'          "merged_into": {_i(q.merged_into)},\n'
+        f"          {answers},\n"
         f"          {events}\n"
         "        }" + ("\n" if last else ",\n")
     )

@@ -253,6 +253,42 @@ def _run(v: RunView, _: Localizer) -> list[str]:
         lines.append(_("None: every approved question was answered."))
     lines.append("")
 
+    lines += ["## " + _("Written and follow-up answers"), ""]
+    if v.answers:
+        lines += [
+            _.ngettext(
+                "{count} answer given in writing during the session or in the follow-up posts "
+                "after it, in the order they were given. An answer sent to the asker only is "
+                "listed without its text.",
+                "{count} answers given in writing during the session or in the follow-up posts "
+                "after it, in the order they were given. An answer sent to the asker only is "
+                "listed without its text.",
+                v.answers_total,
+            ),
+            "",
+        ]
+        lines += _table(
+            ("#", _("Question"), _("Answer"), _("By"), _("When")),
+            (
+                (
+                    a.number,
+                    md(a.question),
+                    "*" + _("Answered privately to the asker") + "*"
+                    if a.private
+                    else md(a.text or ""),
+                    f"{md(a.by)} ({a.role}), {a.where}",
+                    a.at,
+                )
+                for a in v.answers
+            ),
+            {0},
+        )
+        if v.answers_hidden:
+            lines += ["", _("… and {count} more: see the JSON export.", count=v.answers_hidden)]
+    else:
+        lines.append(_("No answer was given in writing."))
+    lines.append("")
+
     lines += ["## " + _("Questions by speaker"), ""]
     for g in v.by_speaker:
         lines += _group(g, "label", _("Label"), _)

@@ -46,6 +46,21 @@ class Event:
 
 
 @dataclass(slots=True)
+class Answer:
+    """A written answer (during the session) or a follow-up answer (in its forum post, after).
+
+    A private answer was meant for the asker only: its text is never loaded into a report.
+    """
+
+    by: str  # the speaker's name from the session file, else the answerer's display name
+    role: str  # moderator | speaker
+    at: datetime
+    private: bool
+    source: str  # written | followup
+    text: str | None  # None when private
+
+
+@dataclass(slots=True)
 class Question:
     """A question as organizers see it afterwards."""
 
@@ -65,6 +80,7 @@ class Question:
     merged_into: int | None
     also_asked_by: int
     events: tuple[Event, ...]
+    answers: tuple[Answer, ...] = ()
 
     @property
     def was_approved(self) -> bool:
@@ -79,9 +95,11 @@ class Question:
 
     @property
     def original_text(self) -> str | None:
-        """Return the text as first asked, if a moderator edited it."""
+        """Return the text before a moderator first edited it, if one did. An asker's own edits
+        while the question waited for review are drafts: they stay in the log, not here (an
+        asker may have edited to take something out)."""
         for event in self.events:
-            if event.action == "edited" and event.detail:
+            if event.action == "edited" and event.detail and not _by_asker(event):
                 before = (
                     event.detail.get("before")
                     or event.detail.get("previous_text")
@@ -90,6 +108,11 @@ class Question:
                 if isinstance(before, str):
                     return before
         return None
+
+
+def _by_asker(event: Event) -> bool:
+    """An asker's own action (an anonymous asker's carries no actor, only this mark)."""
+    return event.detail is not None and event.detail.get("actor") == "asker"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +235,7 @@ class RunReport:
                 asked_at=program(q.asked_at),
                 answered_at=maybe(q.answered_at),
                 events=tuple(replace(e, at=program(e.at)) for e in q.events),
+                answers=tuple(replace(a, at=program(a.at)) for a in q.answers),
             )
             for q in self.questions
         )
@@ -261,6 +285,12 @@ class RunReport:
             ),
         )
 
+    def answers(self) -> list[tuple[Question, Answer]]:
+        """Return every written and follow-up answer, in the order they were given."""
+        rows = [(q, a) for q in self.questions for a in q.answers]
+        rows.sort(key=lambda pair: pair[1].at)
+        return rows
+
     @property
     def unanswered(self) -> list[Question]:
         """Return approved questions never answered, most voted first: the follow-up list."""
@@ -295,7 +325,7 @@ class RunReport:
             (q, e)
             for q in self.questions
             for e in q.events
-            if e.action not in ("asked", "withdrawn", "voted", "unvoted")
+            if e.action not in ("asked", "withdrawn", "voted", "unvoted") and not _by_asker(e)
         ]
         rows.sort(key=lambda pair: pair[1].at)
         return rows
@@ -455,6 +485,22 @@ async def load_run(conn: aiosqlite.Connection, row: aiosqlite.Row) -> RunReport:
             )
         del chunk
     attach()
+    speakers = {sp.id: sp.name for sp in spec.speakers}
+    for qid, name, role, speaker_id, text, private, source, at in await report_repo.answers(
+        conn, run_id
+    ):
+        q = questions[position[qid]]
+        q.answers = (
+            *q.answers,
+            Answer(
+                by=speakers.get(speaker_id or "") or name or f"a {role}",
+                role=intern(role, role),  # type: ignore[arg-type]
+                at=parse(at),
+                private=bool(private),
+                source=intern(source, source),  # type: ignore[arg-type]
+                text=None if private else text,
+            ),
+        )
     del position
 
     posts = [

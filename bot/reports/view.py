@@ -20,6 +20,7 @@ from bot.states import wording
 # Caps for the readable reports: enough for any real session, bounded for a huge log.
 GROUP_ROWS = 200
 UNANSWERED_ROWS = 500
+ANSWER_ROWS = 500
 LOG_ROWS = 1000
 
 ACTION_NAMES: dict[str, Message] = {
@@ -44,6 +45,8 @@ ACTION_NAMES: dict[str, Message] = {
     "reopened": pmsg("log-action", "reopened"),
     "restored": pmsg("log-action", "restored"),
     "blocked": pmsg("log-action", "blocked the asker of"),
+    "answered_in_writing": pmsg("log-action", "answered in writing"),
+    "followup_answered": pmsg("log-action", "answered in the follow-up post of"),
 }
 
 KIND_NAMES: dict[str, Message] = {
@@ -103,6 +106,21 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """A written or follow-up answer; a private one shows no text."""
+
+    number: int
+    question: str
+    anonymous: bool
+    by: str
+    role: str
+    at: str
+    where: str  # "in writing" | "in the follow-up post"
+    private: bool
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LogRow:
     """One moderator action."""
 
@@ -146,6 +164,8 @@ class RunView:
     by_label: tuple[Group, ...]
     unanswered: tuple[QuestionRow, ...]
     unanswered_total: int
+    answers: tuple[AnswerRow, ...]
+    answers_total: int
     log: tuple[LogRow, ...]
     log_total: int
     anonymized: str = ""
@@ -153,6 +173,10 @@ class RunView:
     @property
     def unanswered_hidden(self) -> int:
         return self.unanswered_total - len(self.unanswered)
+
+    @property
+    def answers_hidden(self) -> int:
+        return self.answers_total - len(self.answers)
 
     @property
     def log_hidden(self) -> int:
@@ -245,7 +269,13 @@ def _run_line(run: RunReport, _: Localizer) -> str:
     return _("Real session (run {run}).", run=r.id)
 
 
-def _figures(stats: Stats, _: Localizer) -> tuple[Figure, ...]:
+def _figures(stats: Stats, run: RunReport, _: Localizer) -> tuple[Figure, ...]:
+    answers = [a for q in run.questions for a in q.answers]
+    private = sum(1 for a in answers if a.private)
+    followup = sum(1 for a in answers if a.source == "followup")
+    notes = [_("{count} after the session", count=followup)] if followup else []
+    if private:
+        notes.append(_("{count} to the asker only", count=private))
     return (
         Figure(_("Participants who asked"), str(stats.participants_who_asked)),
         Figure(_("Questions"), str(stats.questions)),
@@ -267,6 +297,7 @@ def _figures(stats: Stats, _: Localizer) -> tuple[Figure, ...]:
         Figure(_("Merged duplicates"), str(stats.merged)),
         Figure(_("Dismissed"), str(stats.dismissed)),
         Figure(_("Awaiting review"), str(stats.pending)),
+        Figure(_("Written answers"), str(len(answers)), "; ".join(notes)),
     )
 
 
@@ -371,6 +402,8 @@ def _detail(q: Question, event: Event, rows: _Rows) -> str:
         )
         if before is not None:
             parts.append(_("was: {text}", text=before))
+    elif action == "answered_in_writing" and detail.get("private"):
+        parts.append(_("privately, to the asker"))
     elif action in ("labelled", "labeled", "label"):
         after = detail.get("after", detail.get("label", detail.get("label_id")))
         before = detail.get("before")
@@ -406,6 +439,27 @@ def _log(run: RunReport, rows: _Rows, clock: _Clock) -> tuple[tuple[LogRow, ...]
                 detail=_detail(q, e, rows),
             )
             for q, e in shown
+        ),
+        len(entries),
+    )
+
+
+def _answers(run: RunReport, clock: _Clock, _: Localizer) -> tuple[tuple[AnswerRow, ...], int]:
+    entries = run.answers()
+    return (
+        tuple(
+            AnswerRow(
+                number=q.number,
+                question=q.text,
+                anonymous=q.anonymous,
+                by=a.by,
+                role=a.role,
+                at=clock.time(a.at),
+                where=_("in the follow-up post") if a.source == "followup" else _("in writing"),
+                private=a.private,
+                text=a.text,
+            )
+            for q, a in entries[:ANSWER_ROWS]
         ),
         len(entries),
     )
@@ -454,6 +508,7 @@ def run_view(run: RunReport, _: Localizer = ENGLISH) -> RunView:
         speakers.append(f"{line} ({extra})" if extra else line)
     unanswered = run.unanswered
     log, log_total = _log(run, rows, clock)
+    answers, answers_total = _answers(run, clock, _)
     return RunView(
         run=run,
         title=run.session.title,
@@ -463,13 +518,15 @@ def run_view(run: RunReport, _: Localizer = ENGLISH) -> RunView:
         run_line=_run_line(run, _),
         moderator=moderator,
         speakers=tuple(speakers),
-        figures=_figures(run.stats, _),
+        figures=_figures(run.stats, run, _),
         segments=_segments(run, clock, rows),
         synthesis=synthesis_view(synthesis(run), rows.row, _),
         by_speaker=_groups(run.by_speaker(), rows.speaker, _("The whole panel"), rows),
         by_label=_groups(run.by_label(), rows.label, _("No label"), rows),
         unanswered=tuple(rows.row(q) for q in unanswered[:UNANSWERED_ROWS]),
         unanswered_total=len(unanswered),
+        answers=answers,
+        answers_total=answers_total,
         log=log,
         log_total=log_total,
         anonymized=_.render(run.anonymized_message) if run.anonymized_message else "",

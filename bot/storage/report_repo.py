@@ -92,6 +92,21 @@ async def events(conn: aiosqlite.Connection, run_id: int) -> AsyncIterator[list[
             yield rows
 
 
+async def answers(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
+    """Return the run's written and follow-up answers, oldest first: (question id, answerer's
+    name, role, speaker id, text, private, source, at). A private answer's text is not read:
+    it was meant for the asker only and no report shows it."""
+    return list(
+        await conn.execute_fetchall(
+            "SELECT a.question_id, a.author_name, a.role, a.speaker_id, "
+            "CASE WHEN a.private THEN NULL ELSE a.text END, a.private, a.source, a.created_at "
+            "FROM answers a JOIN questions q ON q.id = a.question_id "
+            "WHERE q.run_id = ? ORDER BY a.id",
+            (run_id,),
+        )
+    )
+
+
 async def co_askers(conn: aiosqlite.Connection, run_id: int) -> list[aiosqlite.Row]:
     """Return who else asked each question (merged duplicates)."""
     return list(
