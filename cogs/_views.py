@@ -42,8 +42,9 @@ def asker(q: Question) -> str:
     """Who asked, as shown to people: a display name, or Anonymous."""
     if q.anonymous or not q.author_name:
         return ANONYMOUS
-    name = cut(q.author_name, 100, one_line=True)
-    return name if name.strip() else "—"  # a name of blanks only: Discord refuses an empty field
+    if not q.author_name.strip():
+        return "—"  # a name of blanks only would leave the field empty, which Discord refuses
+    return shown(q.author_name)
 
 
 def speaker_name(session: Session, speaker_id: str | None) -> str | None:
