@@ -279,6 +279,9 @@ class AnswerService:
         self.sweep_delay = SWEEP_DELAY
         self._dirty = False
         self._task: asyncio.Task[None] | None = None
+        #: Whether anyone chose to hear of questions: until then a change needs no sweep (the
+        #: first choice sweeps what came before, so nobody hears of the past).
+        self._listening = False
         questions.listeners.append(self._question_changed)
 
     # ----------------------------------------------------------- lifecycle
@@ -287,6 +290,7 @@ class AnswerService:
         """At start: notices left being sent are not sent again; events logged since the last
         sweep (a crash right after a change) become notices. Returns the notices queued."""
         await self.db.write(arepo.recover_sending)
+        self._listening = await self.db.read(arepo.anyone_listens)
         return await self.sweep()
 
     async def drain(self) -> None:
@@ -295,8 +299,15 @@ class AnswerService:
             await asyncio.shield(self._task)
 
     def _question_changed(self, run_id: int, questions: Sequence[Question]) -> None:
-        if questions:  # a vote changes no question's state
+        if questions and self._listening:  # a vote changes no question's state
             self._wake()
+
+    async def _listen(self) -> None:
+        """Someone chose to hear of questions: sweep what came before (nobody is told of the
+        past), then follow every change."""
+        if not self._listening:
+            await self.sweep()
+            self._listening = True
 
     def _wake(self) -> None:
         self._dirty = True
@@ -414,6 +425,8 @@ class AnswerService:
 
         done = await self.db.write(change)
         self._tell(done.question.run_id, done.question)
+        if private and not self._listening:
+            self._wake()  # the asker hears of it, whatever they chose
         return done
 
     async def answers_of(self, question_id: int) -> list[Answer]:
@@ -518,6 +531,8 @@ class AnswerService:
     ) -> None:
         """/notify on|off: direct messages about the member's own questions in the session
         (and, `voted`, about follow-up answers to the questions they voted for)."""
+        if on or voted:
+            await self._listen()
         now = self.clock()
         await self.db.write(
             lambda conn: arepo.set_session_pref(conn, session_id, user_id, on, voted, now)
@@ -530,6 +545,8 @@ class AnswerService:
     async def set_question_notify(self, question_id: int, user_id: int, on: bool) -> None:
         """/ask notify:true|false for the asker; for anyone else, following the question (a
         notice when it is answered after the session). It wins over /notify."""
+        if on:
+            await self._listen()
         now = self.clock()
 
         async def change(conn: aiosqlite.Connection) -> None:

@@ -20,6 +20,7 @@ import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
+from bot.answers import AnswerService
 from bot.doctor import check
 from bot.maintenance import due_for_forgetting, forget_due
 from bot.program import Timeline
@@ -34,13 +35,15 @@ from bot.similar import SimilarQuestions
 from bot.storage import repository as repo
 from bot.storage.database import Database
 from bot.timeutil import utcnow
+from cogs._buttons import DYNAMIC_ITEMS
 from cogs._doctor_snapshot import build_snapshot
 from cogs._translator import CatalogTranslator
-from cogs._views import DYNAMIC_ITEMS
+from cogs.answering import Answering
 from cogs.asking import Asking
 from cogs.errors import Errors
 from cogs.exports import Exports
 from cogs.moderation import Moderation
+from cogs.notices import Notices
 from cogs.organizers import Organizers
 from cogs.posting import Posting
 from cogs.schedule import Schedule
@@ -54,11 +57,14 @@ FORGET_EVERY = 24 * 60 * 60  # seconds between two looks for sessions due to be 
 
 
 def intents_for(sessions: list[Session]) -> discord.Intents:
-    """Ask for the privileged Message Content intent only if a session captures chat."""
+    """Ask for the privileged Message Content intent only if a session captures chat, or reads
+    answers in its follow-up forum."""
     intents = discord.Intents.default()
     intents.members = False
     intents.presences = False
-    intents.message_content = any(s.spec.questions.chat_capture for s in sessions)
+    intents.message_content = any(
+        s.spec.questions.chat_capture or s.spec.discord.followup_forum is not None for s in sessions
+    )
     return intents
 
 
@@ -112,6 +118,7 @@ class QABot(commands.Bot):
         self.reports = Reports(self.db)
         self.schedule = ScheduleService(self.db, clock, self.runs, self.reports)
         self.similar = SimilarQuestions(self.db, self.runs)
+        self.answers = AnswerService(self.db, clock, self.questions)
         self.questions.listeners.append(self._question_changed)
         self.schedule.listeners.append(self.notify_screen)
         self.servers_known = asyncio.Event()  # set once every session's server is settled
@@ -129,6 +136,7 @@ class QABot(commands.Bot):
             await self.db.open()
         await self.runs.start(self.clock(), self.rehearse)
         await self.similar.start()
+        await self.answers.start()
         if self.screen_address is not None and self.screen is None:
             await self._start_screen(self.screen_address)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -142,18 +150,23 @@ class QABot(commands.Bot):
         """Add every cog, each given the services it uses (posting first: others post)."""
         if self.cogs:
             return  # setup_hook ran before on this bot object (a restart re-attaching it)
-        posting = Posting(self, self.questions, self.similar)
+        posting = Posting(self, self.questions, self.similar, self.answers)
         moderation = Moderation(self, self.questions, self.schedule, posting)
+        answering = Answering(
+            self, self.runs, self.questions, self.answers, posting, moderation.group
+        )
         for cog in (
             Errors(self),
             posting,
-            Asking(self, self.runs, self.questions, posting, self.similar),
+            Asking(self, self.runs, self.questions, posting, self.similar, self.answers),
             Voting(self, self.questions, posting),
             moderation,
             Exports(self, self.reports, self.runs, moderation.group),
             Themes(self, self.questions, self.similar, posting, moderation.group),
             Organizers(self, moderation.group),
-            Schedule(self, self.schedule),
+            answering,
+            Notices(self, self.answers),
+            Schedule(self, self.schedule, answering.post_followups),
         ):
             await self.add_cog(cog)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -211,6 +224,8 @@ class QABot(commands.Bot):
         if self.screen is not None:
             await self.screen.stop()
             self.screen = None
+        if self.db.is_open:
+            await self.answers.drain()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None

@@ -10,7 +10,8 @@ Words used below:
 - *post*: one message the bot sends on schedule, named by a stable key: ``segment:<id>`` (a
   segment starts, live channel), ``reminder:<id>`` (before a Q&A or discussion, moderation
   channel), ``intake:open`` / ``intake:close`` (live channel) and ``summary`` (the closing summary,
-  moderation channel), and ``report`` (the HTML report, to organizers, when the program ends).
+  moderation channel), ``report`` (the HTML report, to organizers, when the program ends) and
+  ``followups`` (the unanswered questions as posts of the session's follow-up forum).
 - *done*: a post with a row in the posts table (claimed, posted, skipped or failed). A done post
   is never sent again and never moves.
 
@@ -36,7 +37,9 @@ from bot.i18n import msg, nmsg
 from bot.sessions import Session, Slot
 from bot.storage.repository import Run
 
-PostKind = Literal["segment", "reminder", "intake-open", "intake-close", "summary", "report"]
+PostKind = Literal[
+    "segment", "reminder", "intake-open", "intake-close", "summary", "report", "followups"
+]
 Action = Literal["schedule", "post", "skip"]
 
 #: Kinds of segment moderators are reminded of before they start.
@@ -56,9 +59,10 @@ _ORDER: dict[PostKind, int] = {
     "intake-close": 0,
     "summary": 1,
     "report": 2,
-    "reminder": 3,
-    "segment": 4,
-    "intake-open": 5,
+    "followups": 3,
+    "reminder": 4,
+    "segment": 5,
+    "intake-open": 6,
 }
 
 
@@ -165,6 +169,7 @@ INTAKE_OPEN = "intake:open"
 INTAKE_CLOSE = "intake:close"
 SUMMARY = "summary"
 REPORT = "report"
+FOLLOWUPS = "followups"
 
 
 def plan_posts(timeline: Timeline) -> list[PlannedPost]:
@@ -192,6 +197,8 @@ def plan_posts(timeline: Timeline) -> list[PlannedPost]:
     if session.slots:
         ends = timeline.to_real(session.slots[-1].end)
         posts.append(PlannedPost(REPORT, "report", ends, None))  # always sent, even late
+        if session.spec.discord.followup_forum is not None:
+            posts.append(PlannedPost(FOLLOWUPS, "followups", ends, None))
     posts.sort(key=lambda p: p.sort_key)
     return posts
 

@@ -70,6 +70,7 @@ CHANNEL_OF = {
     "reminder": "moderation",
     "summary": "moderation",
     "report": "report",  # the organizers' channel: [discord] report_channel, else moderation
+    "followups": "followups",  # the follow-up forum's posts, then a word in the live channel
 }
 
 

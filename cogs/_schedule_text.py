@@ -27,6 +27,7 @@ KIND_LABEL = {
     "intake-close": "Questions close",
     "summary": "Closing summary to moderators",
     "report": "The report, to organizers",
+    "followups": "Follow-up posts for the unanswered questions",
 }
 
 
@@ -249,6 +250,8 @@ def post_text(timeline: Timeline, due: Due, questions_channel: str) -> str:
         return intake_close_message(timeline)
     if post.kind == "report":
         return report_message(timeline, due.questions)
+    if post.kind == "followups":
+        return followups_message(timeline)
     return summary_message(timeline, post.due, due.counts, timeline.run.intake_override)
 
 
@@ -303,4 +306,15 @@ def too_large(session_id: str) -> str:
     return (
         "The report is too large to upload here; get it on the bot's machine: "
         f"python run_bot.py report --session {session_id} --format html --out report.html"
+    )
+
+
+def followups_message(timeline: Timeline) -> str:
+    """In the live channel, when the unanswered questions have become follow-up posts."""
+    return _fit(
+        _lines(
+            timeline,
+            "📬 **The questions we could not answer live continue in the follow-up forum**: "
+            "each has its own post, where the speakers answer after the session.",
+        )
     )

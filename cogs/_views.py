@@ -9,17 +9,24 @@ handles it as a bot event (`on_qa_card_button`, `on_qa_vote_button`): this modul
 
 from __future__ import annotations
 
-import re
-from typing import Any, ClassVar
-
 import discord
 
+from bot.answers import MyQuestions
+from bot.answers_text import one_line
 from bot.delivery import DIGEST_TEXT
 from bot.limits import EMBED_DESCRIPTION, cut, fit_lines
 from bot.questions import Question, QueueView
 from bot.sessions import Session
-from bot.similarity_text import duplicate_note, merge_label, vote_instead_label
+from bot.similarity_text import duplicate_note
 from bot.states import VOTABLE, State, wording
+from cogs._buttons import (
+    AnswerButton,
+    EditButton,
+    MergeButton,
+    ModerationButton,
+    VoteButton,
+    VoteInsteadButton,
+)
 from cogs._common import shown
 
 ANONYMOUS = "Anonymous"
@@ -103,8 +110,8 @@ def card_embed(
     return embed
 
 
-def vote_embed(session: Session, q: Question) -> discord.Embed:
-    """The public message people vote on."""
+def vote_embed(session: Session, q: Question, marker: str | None = None) -> discord.Embed:
+    """The public message people vote on (`marker`: that it has written answers)."""
     embed = discord.Embed(
         title=f"#{q.number}", description=body(q.text), colour=STATE_COLOURS.get(State(q.state))
     )
@@ -115,6 +122,8 @@ def vote_embed(session: Session, q: Question) -> discord.Embed:
     embed.add_field(name="Asked by", value=asker(q))
     if extra := also_asked(q):
         embed.add_field(name="Duplicates", value=extra, inline=False)
+    if marker:
+        embed.add_field(name="Written answers", value=marker, inline=False)
     if q.state not in VOTABLE:
         embed.set_footer(text=f"{wording(q.state).card}. Voting has ended.")
     elif q.state == State.LIVE:
@@ -172,14 +181,26 @@ def queue_embed(session: Session, view: QueueView) -> discord.Embed:
     return embed
 
 
-def myquestions_embed(mine: list[Question]) -> discord.Embed:
-    """The answer to /myquestions: the asker's last 20 questions, one line each."""
+def myquestions_embed(mine: MyQuestions, session: Session) -> discord.Embed:
+    """The answer to /myquestions: the asker's last 20 questions, one line each, with their
+    answers and the notices about them beneath; then the questions they follow."""
     lines = []
-    for q in mine[-20:]:
+    for item in mine.own[-20:]:
+        q = item.question
         votes = f" · 👍 {q.votes}" if q.state in VOTABLE else ""
         text = cut(q.text, 80, one_line=True)
         lines.append(f"**#{q.number}** · {wording(q.state).mine}{votes} · {text}")
-    return discord.Embed(title="Your questions", description=fit_lines(lines, EMBED_DESCRIPTION))
+        lines += [f"  ↳ {one_line(line)}" for line in item.lines(session, shown)]
+    for item in mine.others[-10:]:
+        q = item.question
+        lines.append(f"**#{q.number}** (followed) · {cut(q.text, 80, one_line=True)}")
+        lines += [f"  ↳ {one_line(line)}" for line in item.lines(session, shown)]
+    embed = discord.Embed(title="Your questions", description=fit_lines(lines, EMBED_DESCRIPTION))
+    if mine.undelivered:
+        embed.set_footer(
+            text="Some notices could not reach you by direct message: they are shown here."
+        )
+    return embed
 
 
 # ----------------------------------------------------------------------- views
@@ -192,6 +213,8 @@ CARD_ACTIONS = {
                      ("block", "Block author", discord.ButtonStyle.secondary)),
 }  # fmt: skip
 UNBLOCK = (("unblock", "Unblock author", discord.ButtonStyle.secondary),)
+#: Questions a moderator (or a speaker) may answer in writing from the card.
+ANSWERABLE = frozenset({State.APPROVED, State.LIVE, State.ANSWERED})
 
 
 def card_view(
@@ -203,13 +226,16 @@ def card_view(
     Right after "Block author", the card offers "Unblock author": the only way to undo a block
     of an anonymous asker, whom moderators cannot name in /qa unblock.
     """
-    actions = UNBLOCK if author_blocked else CARD_ACTIONS.get(State(q.state))
-    if not actions:
+    actions = UNBLOCK if author_blocked else CARD_ACTIONS.get(State(q.state), ())
+    answerable = q.state in ANSWERABLE and not author_blocked
+    if not actions and not answerable:
         return None
     view = discord.ui.View(timeout=None)
     for action, label, style in actions:
         view.add_item(ModerationButton(action, q.id, label, style))
-    if duplicate is not None and not author_blocked:
+    if answerable:
+        view.add_item(AnswerButton(q.id))
+    if duplicate is not None and not author_blocked and q.state in CARD_ACTIONS:
         view.add_item(MergeButton(q.id, duplicate.id, duplicate.number))
     return view
 
@@ -222,10 +248,6 @@ def confirmation_view(q: Question, instead: Question | None) -> discord.ui.View 
     view = discord.ui.View(timeout=None)
     view.add_item(VoteInsteadButton(q.id, instead.id, instead.number))
     return view
-
-
-def vote_label(votes: int) -> str:
-    return f"👍 {votes}"
 
 
 def vote_view(q: Question) -> discord.ui.View | None:
@@ -241,148 +263,12 @@ def vote_count_view(question_id: int, votes: int) -> discord.ui.View:
     return view
 
 
-class ModerationButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"qa:mod:(?P<action>approve|reject|block|unblock|dismiss):(?P<qid>\d+)",
-):
-    """A button on a moderation card; the action and the question id are in its custom_id."""
-
-    LABELS: ClassVar[dict[str, str]] = {
-        "approve": "Approve",
-        "reject": "Reject",
-        "block": "Block author",
-        "unblock": "Unblock author",
-        "dismiss": "Dismiss",
-    }
-
-    def __init__(
-        self,
-        action: str,
-        question_id: int,
-        label: str | None = None,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label or self.LABELS[action],
-                style=style,
-                custom_id=f"qa:mod:{action}:{question_id}",
-            )
-        )
-        self.action = action
-        self.question_id = question_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ModerationButton:
-        return cls(match["action"], int(match["qid"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.dispatch("qa_card_button", interaction, self.action, self.question_id)
-
-
-class MergeButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"qa:merge:(?P<qid>\d+):(?P<into>\d+)",
-):
-    """ "Merge into #N" on a card whose question may duplicate question N (ids in custom_id)."""
-
-    def __init__(self, question_id: int, into_id: int, into_number: int | None = None) -> None:
-        label = merge_label(into_number) if into_number is not None else "Merge"
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"qa:merge:{question_id}:{into_id}",
-            )
-        )
-        self.question_id = question_id
-        self.into_id = into_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> MergeButton:
-        return cls(int(match["qid"]), int(match["into"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.dispatch("qa_merge_button", interaction, self.question_id, self.into_id)
-
-
-class VoteInsteadButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"qa:instead:(?P<qid>\d+):(?P<into>\d+)",
-):
-    """ "Vote for #N instead" under an asker's confirmation (their question's id and N's)."""
-
-    def __init__(self, question_id: int, into_id: int, into_number: int | None = None) -> None:
-        label = vote_instead_label(into_number) if into_number is not None else "Vote instead"
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"qa:instead:{question_id}:{into_id}",
-            )
-        )
-        self.question_id = question_id
-        self.into_id = into_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> VoteInsteadButton:
-        return cls(int(match["qid"]), int(match["into"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.dispatch(
-            "qa_instead_button", interaction, self.question_id, self.into_id
-        )
-
-
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"qa:vote:(?P<qid>\d+)"):
-    """👍 N on a question's public message."""
-
-    def __init__(self, question_id: int, votes: int = 0) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=vote_label(votes),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"qa:vote:{question_id}",
-            )
-        )
-        self.question_id = question_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> VoteButton:
-        return cls(int(match["qid"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        interaction.client.dispatch("qa_vote_button", interaction, self.question_id)
-
-
-#: Every dynamic button, registered by the bot for as long as it runs.
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    ModerationButton,
-    MergeButton,
-    VoteInsteadButton,
-    VoteButton,
-)
+def edit_view(questions: list[Question]) -> discord.ui.View | None:
+    """ "Edit #N" for each of an asker's questions still waiting for review (at most 25)."""
+    waiting = [q for q in questions if q.state == State.PENDING][-25:]
+    if not waiting:
+        return None
+    view = discord.ui.View(timeout=None)
+    for q in waiting:
+        view.add_item(EditButton(q.id, q.number))
+    return view

@@ -15,6 +15,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answers import AnswerService
+from bot.answers_text import ask_notify_note
 from bot.errors import Refusal
 from bot.questions import Question, QuestionService
 from bot.routing import ref_matches
@@ -31,7 +33,7 @@ from cogs._common import (
     shown,
     speaker_choices,
 )
-from cogs._views import confirmation_view, myquestions_embed
+from cogs._views import confirmation_view, edit_view, myquestions_embed
 from cogs.errors import answering
 from cogs.posting import Posting
 
@@ -60,6 +62,7 @@ class Asking(commands.Cog):
         questions: QuestionService,
         posting: Posting,
         similar: SimilarQuestions,
+        answers: AnswerService,
     ) -> None:
         self.bot = bot
         self.runs = runs
@@ -67,6 +70,7 @@ class Asking(commands.Cog):
         self.questions = questions
         self.posting = posting
         self.similar = similar
+        self.answers = answers
         self._told: dict[tuple[str, int], datetime] = {}  # last refusal DM per (session, person)
 
     @app_commands.command(name="ask", description="Ask the speakers a question.")
@@ -74,6 +78,7 @@ class Asking(commands.Cog):
         question="Your question",
         speaker="Who should answer (optional)",
         anonymous="Hide your name from everyone (moderators too)",
+        notify="A private message when your question is approved, answered… (see /notify)",
     )
     @app_commands.autocomplete(speaker=speaker_choices)
     @app_commands.guild_only()
@@ -83,6 +88,7 @@ class Asking(commands.Cog):
         question: str,
         speaker: str | None = None,
         anonymous: bool = False,
+        notify: bool | None = None,
     ) -> None:
         async with answering(interaction):
             session = session_of(interaction)
@@ -95,9 +101,13 @@ class Asking(commands.Cog):
                 speaker_id=speaker or None,
                 anonymous=anonymous,
             )
+            if notify is not None:  # before anyone can act on it: no notice is missed
+                await self.answers.set_question_notify(q.id, interaction.user.id, notify)
             found = await self.similar.hint(q)
             instead = found[1] if found is not None else None
             text = confirmation(q)
+            if notify is not None:
+                text = f"{text} {ask_notify_note(notify)}"
             if instead is not None:
                 text = f"{text}\n\n{hint_text(instead.number, instead.text, shown)}"
             try:
@@ -135,11 +145,16 @@ class Asking(commands.Cog):
     async def myquestions(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
             session = session_of(interaction)
-            mine = await self.questions.mine(self.runs[session.id].id, interaction.user.id)
-            if not mine:
+            mine = await self.answers.mine(self.runs[session.id].id, interaction.user.id)
+            if not mine.own and not mine.others:
                 await reply(interaction, "You have not asked anything in this session yet; /ask.")
                 return
-            await reply(interaction, "", embed=myquestions_embed(mine))
+            await reply(
+                interaction,
+                "",
+                embed=myquestions_embed(mine, session),
+                view=edit_view([item.question for item in mine.own]),
+            )
 
     @app_commands.command(name="withdraw", description="Withdraw one of your questions.")
     @app_commands.describe(number="Your question's number (#N)")

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from bot.answers import AnswerService
 from bot.delivery import RETRY_SECONDS, Pacer, plan_cards
 from bot.questions import Question, QuestionService
 from bot.sessions import Session
@@ -79,10 +80,17 @@ def missing(kind: str, q: Question) -> bool:
 class Posting(commands.Cog):
     """Keeps the moderation, questions and live channels in step with the log."""
 
-    def __init__(self, bot: QABot, questions: QuestionService, similar: SimilarQuestions) -> None:
+    def __init__(
+        self,
+        bot: QABot,
+        questions: QuestionService,
+        similar: SimilarQuestions,
+        answers: AnswerService,
+    ) -> None:
         self.bot = bot
         self.questions = questions
         self.similar = similar
+        self.answers = answers
         self.pacer = Pacer(clock=_monotonic)
         self.wake_margin = WAKE_MARGIN
         self.telling = Telling(bot, self.pacer)
@@ -150,6 +158,11 @@ class Posting(commands.Cog):
 
     def _channel(self, session: Session, kind: str) -> discord.TextChannel | None:
         return session_channel(self.bot, session, CHANNEL.get(kind, kind))
+
+    def _channel_id(self, q: Question, kind: str) -> int | None:
+        session = self.bot.runs.session_of_run(q.run_id)
+        channel = self._channel(session, kind) if session is not None else None
+        return channel.id if channel is not None else None
 
     async def _pass(self, session: Session, kind: str, swept: dict[int, Question] | None) -> None:
         key = (session.id, kind)
@@ -259,6 +272,9 @@ class Posting(commands.Cog):
             await self.questions.set_vote_message(group[0].id, message_id)
         else:
             await self.questions.set_live_message(group[0].id, message_id)
+            channel = self._channel_id(group[0], "live")
+            if channel is not None:  # notices about it link to the announcement
+                await self.answers.record_live_post(group[0].id, channel, message_id)
 
     async def _refused(
         self, session: Session, kind: str, group: list[Question], error: str

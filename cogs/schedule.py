@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -64,9 +65,15 @@ class Schedule(commands.Cog):
         guild_only=True,
     )
 
-    def __init__(self, bot: QABot, service: ScheduleService) -> None:
+    def __init__(
+        self,
+        bot: QABot,
+        service: ScheduleService,
+        followups: Callable[[Session, int], Awaitable[int]],
+    ) -> None:
         self.bot = bot
         self.service = service
+        self.followups = followups
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -97,6 +104,9 @@ class Schedule(commands.Cog):
     async def send(
         self, session: Session, channel: str, content: str, file: tuple[str, bytes] | None = None
     ) -> Sent:
+        if channel == "followups":
+            await self.followups(session, self.bot.runs[session.id].id)
+            channel = "live"
         found = session_channel(self.bot, session, channel)
         if found is None:
             raise LookupError(f"no {channel} channel found for session {session.id}")

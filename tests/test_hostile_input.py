@@ -197,7 +197,9 @@ def test_every_question_embed_fits_and_holds_the_whole_text(
     ):
         data = embed.to_dict()
         assert_embed_fits(dict(data))
-        assert data.get("description") == shown(text)
+        # escaped as shown() escapes, and a backslash at the very end escaped too (it would
+        # otherwise escape what Discord puts after it)
+        assert data.get("description") in (shown(text), shown(text) + "\\")
         assert holds_whole(data["description"], text)
         asked_by = [f["value"] for f in data["fields"] if f["name"] == "Asked by"]
         # a name of blanks only would leave the field empty, which Discord refuses

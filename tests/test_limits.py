@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bot import limits
+from bot.answers import MyQuestion, MyQuestions
 from bot.delivery import DIGEST_SIZE, describe_error, failure_notice, missing_channel_notice
 from bot.delivery import recovery_notice as delivery_recovery_notice
 from bot.errors import Refusal
@@ -55,9 +56,10 @@ from bot.sessions import (
 )
 from bot.similarity_text import hint_text
 from bot.states import wording
+from bot.storage.answers_repo import Answer, Notice
 from bot.storage.posts_repo import PostRecord, TopQuestion
 from bot.storage.repository import Run
-from cogs import _common, _schedule_text, _views, asking
+from cogs import _buttons, _common, _schedule_text, _views, asking
 from tests.conftest import GSEF
 
 # ============================================================================ the validator
@@ -645,6 +647,31 @@ def _choices(i: Inputs, current: str, which: str) -> list[Payload]:
     return [{"type": 8, "data": {"choices": [c.to_dict() for c in offered]}}]
 
 
+def mine_of(i: Inputs) -> MyQuestions:
+    """An asker's /myquestions with each question answered (privately once) and told of it."""
+    when = _now(i)
+    items = []
+    for q in i.many:
+        answers = tuple(
+            Answer(
+                id=n, question_id=q.id, author_id=2, author_name=i.actor, role="speaker",
+                speaker_id=None, text=q.text, private=n == 1, source="written",
+                created_at=when, thread_id=None, message_id=None,
+            )
+            for n in (0, 1)
+        )  # fmt: skip
+        notices = tuple(
+            Notice(
+                id=n, question_id=q.id, event_id=n, recipient_id=1, kind=kind,
+                detail={"reason": q.text, "into": BIG}, created_at=when, status="fallback",
+                attempts=1, last_attempt_at=when, sent_at=None, error=None,
+            )
+            for n, kind in enumerate(("approved", "rejected", "merged", "answered"))
+        )  # fmt: skip
+        items.append(MyQuestion(q, answers, notices))
+    return MyQuestions(tuple(items), ())
+
+
 def _label_refusal(i: Inputs) -> list[Payload]:
     service = QuestionService(db=mock.Mock(), clock=lambda: _now(i))
     try:
@@ -688,7 +715,7 @@ BUILDERS: dict[str, Callable[[Inputs], list[Payload]]] = {
         msg(embed=_views.vote_embed(i.session, i.question), view=_views.vote_view(i.question))
     ],
     "vote button after a click": lambda i: [
-        msg(view=discord.ui.View().add_item(_views.VoteButton(i.question.id, BIG)))
+        msg(view=discord.ui.View().add_item(_buttons.VoteButton(i.question.id, BIG)))
     ],
     "live announcement": lambda i: [
         msg(
@@ -705,7 +732,9 @@ BUILDERS: dict[str, Callable[[Inputs], list[Payload]]] = {
             )
         )
     ],
-    "/myquestions": lambda i: [msg(embed=_views.myquestions_embed(i.many))],
+    "/myquestions": lambda i: [
+        msg(embed=_views.myquestions_embed(mine_of(i), i.session), view=_views.edit_view(i.many))
+    ],
     "/ask confirmation": lambda i: [
         msg(asking.confirmation(i.question)),
         msg(
@@ -783,9 +812,11 @@ def test_lists_show_one_line_per_question(data: st.DataObject) -> None:
     queue = _views.queue_embed(i.session, QueueView(top=top, counts=i.counts))
     lines = (queue.description or "").split("\n")
     assert [line.split(" · ")[0] for line in lines] == [f"**#{q.number}**" for q in top]
-    mine = _views.myquestions_embed(i.many)
-    lines = (mine.description or "").split("\n")
-    assert [line.split(" · ")[0] for line in lines] == [f"**#{q.number}**" for q in i.many[-20:]]
+    mine = _views.myquestions_embed(mine_of(i), i.session)
+    lines = [line for line in (mine.description or "").split("\n") if not line.startswith("  ↳")]
+    numbers = [line.split(" · ")[0] for line in lines if line != "…"]
+    wanted = [f"**#{q.number}**" for q in i.many[-20:]]
+    assert numbers == wanted[: len(numbers)] and numbers  # in order, as many as fit
     assert not any(ends_in_stray_backslash(line.removesuffix("…")) for line in lines)
 
 

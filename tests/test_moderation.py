@@ -19,7 +19,7 @@ async def test_from_ask_to_answered(qa: QA) -> None:
     approved = await w.mod.click(qa.card(1), label="Approve")
     assert not approved.ephemeral  # the card itself is updated
     assert field(qa.card(1), "State") == "Approved by mona"
-    assert button_labels(qa.card(1)) == ["Dismiss", "Block author"]
+    assert button_labels(qa.card(1)) == ["Dismiss", "Block author", "Answer in writing"]
     assert "#2" in said(await w.mod2.slash(w.moderation, "qa approve", number=2))
     await w.carol.click(qa.vote_message(2), label="👍 0")
 
@@ -206,7 +206,11 @@ async def test_two_moderators_on_one_card_the_first_wins(qa: QA) -> None:
     late = await w.mod2.click(stale, label="Approve")
     assert late.ephemeral and said(late) == "#1 was already approved by mona."
     assert qa.state(1) == "approved"
-    assert button_labels(qa.card(1)) == ["Dismiss", "Block author"]  # the card caught up
+    assert button_labels(qa.card(1)) == [
+        "Dismiss",
+        "Block author",
+        "Answer in writing",
+    ]  # the card caught up
     assert qa.rows("SELECT COUNT(*) FROM question_events WHERE action = 'approved'") == [(1,)]
     also_late = await w.mod2.slash(w.moderation, "qa reject", number=1)
     assert said(also_late) == "#1 was already approved by mona, so it cannot be rejected now."

@@ -163,6 +163,15 @@ async def _instead(s: Stage) -> Any:
     return await s.actor.click(asked.response, label="Vote for #2 instead")
 
 
+async def _answer_card(s: Stage) -> Any:
+    return await s.actor.click(s.qa.card(2), custom_id=f"qa:answer:{s.qid(2)}")
+
+
+async def _edit_button(s: Stage) -> Any:
+    mine = await s.actor.slash(s.w.questions, "myquestions")
+    return await s.actor.click(mine.response, custom_id=f"qa:edit:{s.qid(5)}")
+
+
 async def _merge(s: Stage) -> Any:
     return await s.actor.click(s.qa.card(3), custom_id=f"qa:merge:{s.qid(3)}:{s.qid(2)}")
 
@@ -209,7 +218,18 @@ ACTIONS: dict[str, tuple[int, Do, Check]] = {
             in s.qa.rows("SELECT voter_id FROM votes WHERE question_id = ?", s.qid(2))
         ),
     ),
+    "edit": (0, _slash("edit", number=5), lambda s, r: _expect(r.modal is not None)),
+    "edit button": (0, _edit_button, lambda s, r: _expect(r.modal is not None)),
+    "notify": (
+        0,
+        _slash("notify", choice="on"),
+        lambda s, r: _expect(
+            s.qa.rows("SELECT own FROM notify_prefs WHERE user_id = ?", s.actor.id) == [(1,)]
+        ),
+    ),
     # moderators
+    "qa reply": (1, _slash("qa reply", number=2), lambda s, r: _expect(r.modal is not None)),
+    "card answer": (1, _answer_card, lambda s, r: _expect(r.modal is not None)),
     "qa themes": (
         1,
         _slash("qa themes"),
@@ -298,7 +318,15 @@ ACTIONS: dict[str, tuple[int, Do, Check]] = {
 }
 
 
+# speakers named in the session file may answer in writing too: the refusal says so
+SPEAKERS_TOO = "Only moderators and the session's speakers can answer questions."
+REFUSALS = {"qa reply": SPEAKERS_TOO, "card answer": SPEAKERS_TOO}
+
 READ_ONLY = {
+    "edit",
+    "edit button",
+    "qa reply",
+    "card answer",
     "myquestions",
     "program",
     "qa queue",
@@ -390,7 +418,7 @@ async def test_allowed_or_refused_as_documented(
             assert after != (before_db, before_seen), "nothing happened"
     else:
         assert len(replies) == 1 and replies[0].ephemeral, replies
-        refusal = NEEDS[needed]
+        refusal = REFUSALS.get(action, NEEDS[needed])
         assert refusal is not None and refusal in replies[0].content, replies[0].content
         assert len(replies[0].content) < 200
         assert database(qa) == before_db
@@ -406,6 +434,8 @@ def test_the_matrix_covers_every_command_and_button(qa_commands: set[str]) -> No
         "card block",
         "card dismiss",
         "card merge",
+        "card answer",
+        "edit button",
         "vote",
         "instead",
     }

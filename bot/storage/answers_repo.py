@@ -761,3 +761,13 @@ def forget_statements(session_id: str) -> list[tuple[str, tuple[Any, ...]]]:
             (session_id,),
         ),
     ]
+
+
+async def anyone_listens(conn: aiosqlite.Connection) -> bool:
+    """Whether any member chose to hear of questions (there is someone to send notices to)."""
+    row = await first_row(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM notify_prefs WHERE own = 1 OR voted = 1) "
+        "OR EXISTS (SELECT 1 FROM question_notify WHERE wanted = 1)",
+    )
+    return bool(row and row[0])
