@@ -388,6 +388,7 @@ class AnswerForm(discord.ui.Modal):
         super().__init__(title=modal_title(q.number)[:45], timeout=15 * 60)
         self.cog, self.session, self.question, self.private = cog, session, q, private
         self.text: discord.ui.TextInput[AnswerForm] = discord.ui.TextInput(
+            custom_id="answer",
             label=ANSWER_INPUT_LABEL[:45],
             style=discord.TextStyle.paragraph,
             placeholder=(PRIVATE_INPUT_PLACEHOLDER if private else ANSWER_INPUT_PLACEHOLDER)[:100],
@@ -408,6 +409,7 @@ class EditForm(discord.ui.Modal):
         super().__init__(title=modal_title(q.number, edit=True)[:45], timeout=15 * 60)
         self.cog, self.session, self.question = cog, session, q
         self.text: discord.ui.TextInput[EditForm] = discord.ui.TextInput(
+            custom_id="question",
             label=EDIT_INPUT_LABEL[:45],
             style=discord.TextStyle.paragraph,
             default=q.text[:4000],
