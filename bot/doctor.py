@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, tuple[int, str]] = {
     "read_message_history": (1 << 16, "Read Message History"),
     "manage_roles": (1 << 28, "Manage Roles"),
     "use_application_commands": (1 << 31, "Use Application Commands"),
+    "attach_files": (1 << 15, "Attach Files"),
     "manage_threads": (1 << 34, "Manage Threads"),
     "create_public_threads": (1 << 35, "Create Public Threads"),
     "send_messages_in_threads": (1 << 38, "Send Messages in Threads"),
@@ -62,6 +63,8 @@ DISCORD_LIMIT = 2000  # a message's content; an embed's description takes 4096
 
 def needed_permissions(kind: str, chat_capture: bool) -> tuple[str, ...]:
     """Return the permissions the bot needs in a channel of this kind, most basic first."""
+    if kind == "moderation":
+        return (*BASIC, "attach_files")  # the report is uploaded there when the program ends
     if kind != "questions":
         return BASIC
     return BASIC + THREADS + (("add_reactions",) if chat_capture else ())
@@ -322,6 +325,8 @@ def _channel(seen: SessionSeen, channel: ChannelSeen) -> list[Finding]:
 
 
 def _why(missing: Sequence[str]) -> str:
+    if missing == ["attach_files"]:
+        return " (the report is uploaded there when the program ends)"
     if "add_reactions" in missing and not set(missing) & set(THREADS):
         return " (chat capture confirms a captured message with a reaction)"
     return " (written answers go in a thread under the question)"

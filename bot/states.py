@@ -7,7 +7,7 @@ States and their transitions::
 
     pending  -> approved | rejected | withdrawn
     approved -> live | dismissed | merged | withdrawn | answered   (answered: in writing)
-    live     -> answered | approved       (approved: sent back by /qa requeue only)
+    live     -> answered | approved       (approved: put back in the queue, by the core only)
 
 Sessions with post-moderation start questions at approved.
 """

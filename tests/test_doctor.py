@@ -83,7 +83,7 @@ def fixes(findings: list[Finding]) -> list[str]:
 
 def test_permissions_needed_per_channel() -> None:
     basic = ("view_channel", "send_messages", "embed_links", "read_message_history")
-    assert needed_permissions("moderation", True) == basic
+    assert needed_permissions("moderation", True) == (*basic, "attach_files")  # the report
     assert needed_permissions("live", True) == basic
     assert needed_permissions("questions", False) == (
         *basic,
@@ -345,8 +345,8 @@ async def test_a_missing_channel_a_hidden_one_and_a_missing_permission(server: W
             "gsef2021-inclusive-society.toml to an existing channel"
         ),
         ("#qa-moderation", "error"): (
-            f"give the bot's role ({role}) View Channel, Send Messages, Embed Links and Read "
-            "Message History in #qa-moderation (Edit Channel > Permissions)"
+            f"give the bot's role ({role}) View Channel, Send Messages, Embed Links, Read "
+            "Message History and Attach Files in #qa-moderation (Edit Channel > Permissions)"
         ),
         ("#questions", "error"): (
             f"give the bot's role ({role}) Embed Links in #questions (Edit Channel > Permissions)"
