@@ -2,9 +2,8 @@
 follow-up forum after the session.
 
 - `/qa reply number:N [private]` and **Answer in writing** on a card open a form; the answer goes
-  into a thread on the question's public message (made when first needed), or, private, to the
-  asker only (by direct message, through the notices). Moderators may answer any question;
-  speakers named in the session file (`discord_user`, or `[discord] speaker_role`) the ones
+  into a thread on the question's public message, or, private, to the asker only (a notice).
+  Moderators answer any question; speakers (`discord_user`, `[discord] speaker_role`) the ones
   addressed to them or to the whole panel.
 - `/edit number:N` (and **Edit #N** under /myquestions): an asker changes their question while it
   waits for review; the original stays in the log.
