@@ -16,7 +16,8 @@ from bot import create_bot
 from bot.app import QABot
 from tests.q_world import QA, grant_bot_moderation_access
 
-pytest_plugins = ["tests.screen_world"]  # the `screen` fixture of the presenter screen's tests
+# fixtures shared by several modules: the presenter screen (`screen`), a real browser (`browser`)
+pytest_plugins = ["tests.screen_world", "tests.browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = ROOT / "config" / "sessions"

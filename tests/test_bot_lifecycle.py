@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -57,7 +58,7 @@ async def test_close_releases_everything(make_bot) -> None:  # type: ignore[no-u
     while (leftover := {t.name for t in threading.enumerate() if t.is_alive()} - before) and (
         time.perf_counter() < until
     ):
-        time.sleep(0.01)
+        await asyncio.to_thread(time.sleep, 0.01)
     assert not leftover, f"threads left running: {leftover}"
 
 

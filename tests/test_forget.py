@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from bot.reports import build_report, render_report
 from bot.sessions import Session, SessionFileError, load_session
 from bot.storage import repository as repo
 from bot.storage.database import Database
+from tests.browser import CHROMIUM, chromium
 from tests.conftest import ASEC, GSEF, Clock
 from tests.q_world import QA
 from tests.test_cli import run_cli
@@ -375,9 +374,6 @@ async def test_the_forget_command(log: tuple[Path, QuestionService, Any], clock:
     assert len(done.stdout.strip().splitlines()) == 1
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary on this machine")
 async def test_the_anonymized_html_report_in_a_browser(
     log: tuple[Path, QuestionService, Any], clock: Clock, tmp_path: Path
@@ -388,26 +384,8 @@ async def test_the_anonymized_html_report_in_a_browser(
     page = tmp_path / "report.html"
     page.write_bytes(await render_report(path, "html"))
     assert CHROMIUM is not None
-    shown = await asyncio.to_thread(
-        subprocess.run,
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    dom = shown.stdout
+    shown = await asyncio.to_thread(chromium, tmp_path, "--dump-dom", page.as_uri())
+    dom = shown.stdout.decode("utf-8")
     day = clock().strftime("%Y-%m-%d")
     assert f'<dt>Privacy</dt><dd class="anonymized">The log was anonymized on {day}' in dom
     assert "participant 1" in dom and "Alice" not in dom

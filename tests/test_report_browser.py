@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import struct
-import subprocess
 import zlib
 from operator import add
 from pathlib import Path
@@ -18,13 +16,10 @@ from pathlib import Path
 import pytest
 
 from bot.reports import renderer
+from tests.browser import CHROMIUM, NO_CHROMIUM, chromium
 from tests.report_fixture import build_log, fixed_report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium binary on this machine (install Debian's `chromium`; .ci/run does)",
-)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 
 BAR_BLUE = (0x2F, 0x5D, 0x9B)  # the chart's bars (bot/reports/chart.py)
 ANSWERED_GREEN = (0x1B, 0x7F, 0x3B)  # the answered marks
@@ -40,28 +35,6 @@ def html_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = folder / "report.html"
     path.write_bytes(renderer("html")(report))
     return path
-
-
-def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    assert CHROMIUM is not None
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp / 'profile'}",
-            *args,
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def decode_png(path: Path) -> tuple[int, int, list[bytes], int]:

@@ -10,8 +10,6 @@ Skips only when no Chromium binary (or no Playwright) exists; CI installs Debian
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,40 +18,18 @@ import pytest
 
 from bot.storage import posts_repo
 from bot.storage import repository as repo
+from tests.browser import CHROMIUM, NO_CHROMIUM
 from tests.conftest import ROOT
 from tests.screen_world import MOD, SESSION, Screen
 from tests.test_report_browser import decode_png
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium binary on this machine (install Debian's `chromium`; .ci/run does)",
-)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 playwright = pytest.importorskip("playwright.async_api")
 
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-]
 VIEWPORT = {"width": 1280, "height": 720}
 WAIT_MS = 10_000  # any one expected change on the page
 #: What the page's own clock reads when a test pins it (the bot's clock is the session's).
 PAGE_TIME = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 class Watch:

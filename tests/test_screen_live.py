@@ -5,31 +5,19 @@ the address."""
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import simcord
 
 from bot.app import QABot
+from tests.browser import CHROMIUM, NO_CHROMIUM
 from tests.conftest import build_world, finish
 from tests.q_world import grant_bot_moderation_access, said
-from tests.test_screen_browser import FLAGS, VIEWPORT, Watch, open_page
+from tests.test_screen_browser import VIEWPORT, Watch, open_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium binary on this machine")
-playwright = pytest.importorskip("playwright.async_api")
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 
 
 async def test_moderators_run_the_screen_with_slash_commands_only(
