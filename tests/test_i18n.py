@@ -440,7 +440,7 @@ SCANNED: dict[str, set[str]] = {
     "bot/screen/state.py": set(),
     "cogs/errors.py": set(),
 }
-MARKERS = {"msg", "nmsg", "pmsg", "_", "gettext", "ngettext", "pgettext", "template"}
+MARKERS = {"msg", "nmsg", "pmsg", "N_", "_", "gettext", "ngettext", "pgettext", "template"}
 WORDS = re.compile(r"[A-Za-z]{2,}[,;:.!?'’]* +[A-Za-z]{2,}")
 CODE = re.compile(r"[<>=/\\{}]|^[A-Z ]+\b|charset")
 
