@@ -68,9 +68,9 @@ def rehearsal_banner(timeline: Timeline, _: Localizer = ENGLISH) -> str | None:
     """Return the line that marks a rehearsal's messages, or None in a real run."""
     if not timeline.run.is_rehearsal:
         return None
+    speed = format(timeline.speed, "g")
     return _(
-        "🎬 **Rehearsal** (×{speed}, times are the rehearsal's), not the live session.",
-        speed=f"{timeline.speed:g}",
+        "🎬 **Rehearsal** (×{speed}, times are the rehearsal's), not the live session.", speed=speed
     )
 
 
@@ -280,8 +280,9 @@ def status_message(
         timeline, _, _("🗓 **Schedule of {title}**", title=_cut(timeline.session.title, 150))
     )
     delay = run.delay_seconds
+    shift = format(delay // 60, "+d")
     lines.append(
-        _("Delay: {minutes} min of program time.", minutes=f"{delay // 60:+d}")
+        _("Delay: {minutes} min of program time.", minutes=shift)
         if delay
         else _("Delay: none, on time.")
     )
@@ -370,7 +371,7 @@ def delay_reply(
         "Delay of {minutes} min applied to {count} segment not yet started (total delay {total})",
         "Delay of {minutes} min applied to {count} segments not yet started (total delay {total})",
         len(delayed.moved),
-        minutes=f"{minutes:+d}",
+        minutes=format(minutes, "+d"),
         total=total_text,
     )
     if announced is None:
