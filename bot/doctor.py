@@ -155,7 +155,7 @@ class Snapshot:
 
     sessions: tuple[SessionSeen, ...]
     message_content: bool  # the bot asks Discord for the Message Content intent
-    bot_name: str = "the bot"
+    bot_name: str = ""
 
 
 @dataclass(frozen=True)
