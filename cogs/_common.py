@@ -137,9 +137,7 @@ def session_channel(bot: QABot, session: Session, kind: ChannelKind) -> discord.
     return find_channel(guild, session, kind) if guild is not None else None
 
 
-def channel_mention(
-    bot: QABot, session: Session, kind: ChannelKind, _: Localizer = ENGLISH
-) -> str:
+def channel_mention(bot: QABot, session: Session, kind: ChannelKind, _: Localizer = ENGLISH) -> str:
     """A mention of the session's channel, or its name as written in the session file."""
     channel = session_channel(bot, session, kind)
     if channel is not None:

@@ -48,9 +48,7 @@ def card(world: World, number: int) -> discord.Message:
 
 
 def vote_message(world: World, number: int) -> discord.Message:
-    found = [
-        m for m in world.questions.history() if m.embeds and m.embeds[0].title == f"#{number}"
-    ]
+    found = [m for m in world.questions.history() if m.embeds and m.embeds[0].title == f"#{number}"]
     assert found, f"no vote message of #{number}"
     return found[-1]
 

@@ -49,8 +49,7 @@ async def test_a_refusal_of_a_moderator_command_names_the_role_in_the_readers_la
         spanish = await carlos.slash(world.questions, "qa approve", number=1)
         korean = await world.bob.slash(world.questions, "qa queue")
     assert spanish.ephemeral and said(spanish) == (
-        "Solo los moderadores pueden hacer esto (el rol Moderator o el permiso Gestionar "
-        "servidor)."
+        "Solo los moderadores pueden hacer esto (el rol Moderator o el permiso Gestionar servidor)."
     )
     assert said(korean) == "모더레이터만 할 수 있습니다(Moderator 역할 또는 서버 관리하기 권한)."
 
