@@ -494,7 +494,9 @@ def notice_line(
     if kind == "rejected" and isinstance(reason, str) and reason:
         head += " " + _("Reason: {reason}", reason=fit(reason, 120, escape, single_line=True))
     said = _.render(_STATUS[status]) if status in _STATUS else status
-    line = f"{discord_timestamp(created_at, 'R')} · {head} ({said})"
+    line = f"{discord_timestamp(created_at, 'R')} · " + _(
+        "{notice} ({status})", notice=head, status=said
+    )
     return cut_rendered(line, LINE)
 
 

@@ -72,6 +72,22 @@ COUNTED: dict[str, Message] = {
     State.MERGED: pmsg("state-count", "merged"),
 }
 
+#: The words of the public messages about a question (field names, values, footers).
+SPEAKER = msg("Speaker")
+ANYONE = msg("Anyone")
+LABEL = msg("Label")
+NO_LABEL = pmsg("no label", "None")
+ASKED_BY = msg("Asked by")
+DUPLICATES = msg("Duplicates")
+POSSIBLE_DUPLICATE = msg("Possible duplicate")
+STATE = msg("State")
+CHAT_MESSAGE = msg("Chat message")
+SLASH_ASK = msg("/ask")
+FOR = msg("For")
+WRITTEN_ANSWERS = msg("Written answers")
+BEING_ANSWERED = msg("Being answered now.")
+VOTES = msg("Votes")
+
 # ------------------------------------------------------------------------ text
 
 
@@ -135,16 +151,16 @@ def card_embed(
         colour=STATE_COLOURS.get(State(q.state)),
     )
     embed.add_field(
-        name=say(msg("Speaker"), FIELD_NAME),
-        value=speaker_name(session, q.speaker_id) or say(msg("Anyone"), FIELD_VALUE),
+        name=say(SPEAKER, FIELD_NAME),
+        value=speaker_name(session, q.speaker_id) or say(ANYONE, FIELD_VALUE),
     )
     embed.add_field(
-        name=say(msg("Label"), FIELD_NAME),
-        value=label_name(session, q.label_id) or say(pmsg("no label", "None"), FIELD_VALUE),
+        name=say(LABEL, FIELD_NAME),
+        value=label_name(session, q.label_id) or say(NO_LABEL, FIELD_VALUE),
     )
-    embed.add_field(name=say(msg("Asked by"), FIELD_NAME), value=asker(q, say))
+    embed.add_field(name=say(ASKED_BY, FIELD_NAME), value=asker(q, say))
     if extra := also_asked(q, say):
-        embed.add_field(name=say(msg("Duplicates"), FIELD_NAME), value=extra, inline=False)
+        embed.add_field(name=say(DUPLICATES, FIELD_NAME), value=extra, inline=False)
     if duplicate is not None and q.state in CARD_ACTIONS:
         number, text = duplicate.number, duplicate.text
 
@@ -152,16 +168,16 @@ def card_embed(
             return duplicate_note(number, text, shown, _)
 
         embed.add_field(
-            name=say(msg("Possible duplicate"), FIELD_NAME),
+            name=say(POSSIBLE_DUPLICATE, FIELD_NAME),
             value=say(note, FIELD_VALUE),
             inline=False,
         )
     embed.add_field(
-        name=say(msg("State"), FIELD_NAME),
+        name=say(STATE, FIELD_NAME),
         value=say(outcome or wording(q.state).card, FIELD_VALUE),
         inline=False,
     )
-    embed.set_footer(text=say(msg("Chat message") if q.source == "chat" else msg("/ask"), FOOTER))
+    embed.set_footer(text=say(CHAT_MESSAGE if q.source == "chat" else SLASH_ASK, FOOTER))
     return embed
 
 
@@ -174,15 +190,15 @@ def vote_embed(
         title=f"#{q.number}", description=body(q.text), colour=STATE_COLOURS.get(State(q.state))
     )
     if name := speaker_name(session, q.speaker_id):
-        embed.add_field(name=say(msg("For"), FIELD_NAME), value=name)
+        embed.add_field(name=say(FOR, FIELD_NAME), value=name)
     if label := label_name(session, q.label_id):
-        embed.add_field(name=say(msg("Label"), FIELD_NAME), value=label)
-    embed.add_field(name=say(msg("Asked by"), FIELD_NAME), value=asker(q, say))
+        embed.add_field(name=say(LABEL, FIELD_NAME), value=label)
+    embed.add_field(name=say(ASKED_BY, FIELD_NAME), value=asker(q, say))
     if extra := also_asked(q, say):
-        embed.add_field(name=say(msg("Duplicates"), FIELD_NAME), value=extra, inline=False)
+        embed.add_field(name=say(DUPLICATES, FIELD_NAME), value=extra, inline=False)
     if marker:
         embed.add_field(
-            name=say(msg("Written answers"), FIELD_NAME),
+            name=say(WRITTEN_ANSWERS, FIELD_NAME),
             value=say(marker, FIELD_VALUE),
             inline=False,
         )
@@ -190,7 +206,7 @@ def vote_embed(
         ended = msg("{state}. Voting has ended.", state=wording(q.state).card)
         embed.set_footer(text=say(ended, FOOTER))
     elif q.state == State.LIVE:
-        embed.set_footer(text=say(msg("Being answered now."), FOOTER))
+        embed.set_footer(text=say(BEING_ANSWERED, FOOTER))
     return embed
 
 
@@ -199,13 +215,13 @@ def live_embed(session: Session, q: Question, say: Say | None = None) -> discord
     say = say or public_say(session)
     embed = discord.Embed(description=body(q.text), colour=STATE_COLOURS[State.LIVE])
     embed.add_field(
-        name=say(msg("For"), FIELD_NAME),
-        value=speaker_name(session, q.speaker_id) or say(msg("Anyone"), FIELD_VALUE),
+        name=say(FOR, FIELD_NAME),
+        value=speaker_name(session, q.speaker_id) or say(ANYONE, FIELD_VALUE),
     )
-    embed.add_field(name=say(msg("Votes"), FIELD_NAME), value=str(q.votes))
-    embed.add_field(name=say(msg("Asked by"), FIELD_NAME), value=asker(q, say))
+    embed.add_field(name=say(VOTES, FIELD_NAME), value=str(q.votes))
+    embed.add_field(name=say(ASKED_BY, FIELD_NAME), value=asker(q, say))
     if extra := also_asked(q, say):
-        embed.add_field(name=say(msg("Duplicates"), FIELD_NAME), value=extra, inline=False)
+        embed.add_field(name=say(DUPLICATES, FIELD_NAME), value=extra, inline=False)
     return embed
 
 

@@ -424,8 +424,16 @@ def say_in(codes: Sequence[str], *, sep: str = " · ") -> Say:
 def _say_in(codes: tuple[str, ...], sep: str) -> Say:
     if len(set(codes)) <= 1:
         localizer = localize(codes[0] if codes else DEFAULT)
+        fixed: dict[tuple[str | None, str, int], str] = {}  # the messages without values
 
         def say_one(text: Words, limit: int) -> str:
+            if type(text) is Message and not text.named:
+                key = (text.context, text.msgid, limit)
+                found = fixed.get(key)
+                if found is None:
+                    said = localizer.render(text)
+                    found = fixed[key] = said if len(said) <= limit else _fit(said, limit)
+                return found
             said = text(localizer) if callable(text) else localizer.render(text)
             return said if len(said) <= limit else _fit(said, limit)
 
