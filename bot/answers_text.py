@@ -19,7 +19,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.i18n import DEFAULT, ENGLISH, N_, Localizer, Message, Text, in_languages, msg, nmsg
+from bot.i18n import (
+    DEFAULT,
+    ENGLISH,
+    N_,
+    Localizer,
+    Message,
+    Text,
+    in_languages,
+    msg,
+    nmsg,
+    sentences,
+)
 from bot.limits import CONTENT, ELLIPSIS, THREAD_NAME, cut_rendered, ends_in_stray_backslash
 from bot.states import wording
 from bot.timeutil import discord_timestamp
@@ -340,7 +351,7 @@ def notify_set(own: bool, voted: bool | None = None, _: Localizer = ENGLISH) -> 
     elif voted is False:
         said.append(_("Nor about the questions you voted for."))
     said.append(_("If your direct messages are closed, /myquestions shows the same."))
-    return " ".join(said)
+    return sentences(*said)
 
 
 def ask_notify_note(on: bool, _: Localizer = ENGLISH) -> str:

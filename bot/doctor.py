@@ -19,6 +19,7 @@ The moderation channel should be hidden from @everyone (it holds the review queu
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -520,8 +521,11 @@ _STOPS = (".", "!", "?", "。", "！", "？")
 
 
 def _sentence(text: str, _: Localizer = ENGLISH) -> str:
-    """A text as a sentence: its first letter capitalized, ended by the language's full stop."""
-    text = text[:1].upper() + text[1:]
+    """A text as a sentence: its first letter capitalized (in a script that has capitals: not
+    a Korean or Chinese sentence that starts with a file name), ended by the language's full
+    stop."""
+    if not any(unicodedata.category(c) == "Lo" for c in text):
+        text = text[:1].upper() + text[1:]
     return text if text.endswith(_STOPS) else _stop(text, _)
 
 

@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.answers import AnswerService
 from bot.answers_text import ask_notify_note
 from bot.errors import Refusal
-from bot.i18n import ENGLISH, Localizer, in_languages, msg
+from bot.i18n import ENGLISH, Localizer, in_languages, msg, sentences
 from bot.limits import CONTENT
 from bot.questions import Question, QuestionService
 from bot.routing import ref_matches
@@ -58,7 +58,7 @@ def confirmation(q: Question, _: Localizer = ENGLISH) -> str:
         said.append(_("It is posted in the questions channel, where people can vote for it."))
     if q.anonymous:
         said.append(_("It is shown as Anonymous."))
-    return " ".join(said)
+    return sentences(*said)
 
 
 class Asking(commands.Cog):
@@ -117,7 +117,7 @@ class Asking(commands.Cog):
             _ = reader(interaction)
             text = confirmation(q, _)
             if notify is not None:
-                text = f"{text} {ask_notify_note(notify, _)}"
+                text = sentences(text, ask_notify_note(notify, _))
             if instead is not None:
                 text = f"{text}\n\n{hint_text(instead.number, instead.text, shown, _)}"
             try:

@@ -218,3 +218,28 @@ def test_a_delay_reply_counts_segments_in_the_readers_language() -> None:
     )
     chinese = delay_reply(delayed, 5, NOT_FOUND, localize("zh-TW"))
     assert "找不到頻道" in chinese and "/議程" in chinese
+
+
+def test_sentences_follow_each_other_as_each_language_writes_them() -> None:
+    from bot.errors import Refusal
+    from bot.i18n import joined, sentences
+    from bot.questions import Question
+    from cogs.asking import confirmation
+
+    assert sentences("One.", "", "Two.") == "One. Two."
+    assert sentences("第一句。", "第二句。") == "第一句。第二句。"
+    q = Question(
+        id=1, run_id=1, number=3, text="?", state="pending", votes=0, anonymous=True,
+        author_id=1, author_name=None, speaker_id=None, label_id=None, asked_at=NOW,
+        updated_at=NOW,
+    )  # fmt: skip
+    assert confirmation(q) == (
+        "Thanks! Your question is #3. A moderator will review it; it appears in the questions "
+        "channel once approved. It is shown as Anonymous."
+    )
+    assert confirmation(q, localize("zh-TW")) == (
+        "謝謝！你的問題是 #3。主持人會先審核，核准後會出現在提問頻道。將以匿名顯示。"
+    )
+    refusal = Refusal(joined(msg("This question no longer exists."), msg("Nothing was created.")))
+    assert refusal.render("zh-TW") == "這個問題已經不存在。沒有建立任何項目。"
+    assert refusal.render("es") == "Esta pregunta ya no existe. No se creó nada."

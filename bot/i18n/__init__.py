@@ -63,6 +63,7 @@ __all__ = [
     "pmsg",
     "render",
     "say_in",
+    "sentences",
 ]
 
 #: The language of the code and of the message ids, and the one served when no other fits.
@@ -140,6 +141,23 @@ class Listed:
 #: What a text to show may be: already a string, or a message (or messages) rendered on the
 #: way out, in the reader's language.
 Text = str | Message | Joined | Listed
+
+
+#: Full stops after which a sentence follows with no space (Chinese and Japanese writing).
+_WIDE_STOPS = ("。", "！", "？", "）", "」")
+
+
+def sentences(*said: str) -> str:
+    """Sentences already said, one after the other: a space between two, none after a
+    full-width stop ("…。下一句")."""
+    out = ""
+    for text in said:
+        if not text:
+            continue
+        if out and not out.endswith(_WIDE_STOPS):
+            out += " "
+        out += text
+    return out
 
 
 def joined(*parts: Text, sep: str = " ") -> Joined:
@@ -305,7 +323,8 @@ class Localizer:
         if isinstance(text, str):
             return self._catalog.gettext(text) if text else text
         if isinstance(text, Joined):
-            return text.sep.join(said for part in text.parts if (said := self.render(part)))
+            said = [said for part in text.parts if (said := self.render(part))]
+            return sentences(*said) if text.sep == " " else text.sep.join(said)
         if isinstance(text, Listed):
             return self.listing([self.render(item) for item in text.items])
         named = text.named
