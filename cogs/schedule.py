@@ -108,7 +108,7 @@ class Schedule(commands.Cog):
         def words(_: Localizer) -> str:
             return post_text(timeline, due, channel_mention(self.bot, session, "questions", _), _)
 
-        return in_languages(session.languages, words)
+        return in_languages(session.languages, words, by_line=True)
 
     async def send(
         self, session: Session, channel: str, content: str, file: tuple[str, bytes] | None = None
@@ -202,7 +202,9 @@ class Schedule(commands.Cog):
             await defer(interaction)
             delayed = await self.service.delay(session.id, minutes, interaction.user.id)
             # applied and committed: from here on, say what happened, whatever Discord does
-            text = in_languages(session.languages, lambda _: delay_message(delayed, minutes, _))
+            text = in_languages(
+                session.languages, lambda _: delay_message(delayed, minutes, _), by_line=True
+            )
             announced = await self._announce(session, text)
             await reply(interaction, delay_reply(delayed, minutes, announced, reader(interaction)))
 

@@ -111,14 +111,46 @@ async def test_program_posts_say_each_line_in_english_then_in_spanish(world: Wor
     assert posts, "the program's posts so far"
     for text in posts:
         assert len(text) <= 2000
-        english, spanish = text.split("\n\n")
-        assert english.count("\n") == spanish.count("\n")
     opened = next(p for p in posts if "Questions are open" in p)
-    assert "**Las preguntas están abiertas.**" in opened and "/preguntar" in opened
+    english, spanish = opened.splitlines()
+    assert english.startswith("✅ **Questions are open.** Ask with `/ask` in <#")
+    assert spanish.startswith("✅ **Las preguntas están abiertas.**") and "/preguntar" in spanish
+    segment = next(p for p in posts if p.startswith("▶️ **Now: "))
+    lines = segment.splitlines()
+    assert lines[1].startswith("▶️ **Ahora: ")  # each line in English, then in Spanish
+    assert lines[2].startswith("<t:") and lines.count(lines[2]) == 1  # the times, once
     # /program, private, is in the reader's language alone
     with speaking({world.bob: KOREAN}):
         program = await world.bob.slash(world.general, "program")
     assert "← 지금" in said(program) and "ahora" not in said(program)
+
+
+def test_a_discussion_post_in_two_languages_keeps_every_guiding_question(
+    config_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.i18n import in_languages
+    from bot.program import Timeline, agenda
+    from bot.sessions import load_session
+    from bot.storage.repository import Run
+    from cogs._schedule_text import segment_message
+
+    session = load_session(config_path)
+    now = datetime(2021, 10, 4, 10, 15, tzinfo=UTC)
+    timeline = Timeline(session, Run(1, session.id, "real", now, None, 1.0, 0, None, None))
+    row = next(r for r in agenda(timeline, {}, now) if r.slot.segment.kind == "discussion")
+    guiding = row.slot.segment.guiding_questions
+
+    def post(_: Any) -> str:
+        return segment_message(
+            timeline, row, late=False, approved_waiting=2, questions_channel="#q", _=_
+        )
+
+    text = in_languages(session.languages, post, by_line=True)
+    assert len(text) <= 2000 and "**Guiding questions**\n**Preguntas guía**" in text
+    for question in guiding:
+        assert text.count(question.text[:60]) == 1  # said once, not cut
 
 
 async def test_a_refused_vote_is_told_to_the_voter_alone_in_their_language(qa: QA) -> None:

@@ -11,7 +11,7 @@ from discord.utils import escape_markdown
 
 from bot.answers_text import answer_post, answerer, followup_body, notice_content, notice_line
 from bot.doctor import ChannelSeen, RoleSeen, SessionSeen, Snapshot, check, render_discord
-from bot.i18n import ENGLISH, in_languages, listed, localize, msg, say_in
+from bot.i18n import ENGLISH, Localizer, in_languages, listed, localize, msg, say_in
 from bot.i18n.catalogs import TEMPLATE
 from bot.setup_plan import plan_setup, report
 from cogs._schedule_text import delay_reply
@@ -243,3 +243,22 @@ def test_sentences_follow_each_other_as_each_language_writes_them() -> None:
     refusal = Refusal(joined(msg("This question no longer exists."), msg("Nothing was created.")))
     assert refusal.render("zh-TW") == "這個問題已經不存在。沒有建立任何項目。"
     assert refusal.render("es") == "Esta pregunta ya no existe. No se creó nada."
+
+
+def test_a_post_made_line_by_line_says_each_line_in_each_language_and_shared_ones_once() -> None:
+    def post(_: Localizer) -> str:
+        closed = _("🔒 **Questions are closed.** Thank you for your questions!")
+        return "\n".join([closed, "<t:1633341000:t>", "1. What about youth?"])
+
+    text = in_languages(("en", "es", "ko"), post, by_line=True)
+    assert text.splitlines() == [
+        "🔒 **Questions are closed.** Thank you for your questions!",
+        "🔒 **Las preguntas están cerradas.** ¡Gracias por tus preguntas!",
+        localize("ko")("🔒 **Questions are closed.** Thank you for your questions!"),
+        "<t:1633341000:t>",
+        "1. What about youth?",
+    ]
+    long = in_languages(("en", "es"), lambda _: "\n".join(["x" * 900] * 4), by_line=True)
+    assert long.splitlines()[:2] == ["x" * 900, "x" * 900] and len(long) <= 2000
+    blocks = in_languages(("en", "es"), lambda _: "a" if _.code == "en" else "b\nc", by_line=True)
+    assert blocks == "a\n\nb\nc"  # not made line by line alike: one block after the other

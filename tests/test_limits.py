@@ -558,6 +558,10 @@ class Inputs:
         """A whole public text in the session's languages: `words(*args, _)` in each."""
         return in_languages(self.session.languages, lambda _: words(*args, _))
 
+    def post(self, words: Callable[..., str], *args: Any) -> str:
+        """A program post in the session's languages, said line by line (cogs/schedule.py)."""
+        return in_languages(self.session.languages, lambda _: words(*args, _), by_line=True)
+
     def __repr__(self) -> str:
         spec, q = self.session.spec, self.question
         return (
@@ -647,7 +651,7 @@ def _segment_messages(i: Inputs) -> list[Payload]:
             _=_,
         )
 
-    return [msg(i.public(post(row))) for row in _rows(i)]
+    return [msg(i.post(post(row))) for row in _rows(i)]
 
 
 def _reminders(i: Inputs) -> list[Payload]:
@@ -658,7 +662,7 @@ def _reminders(i: Inputs) -> list[Payload]:
             i.timeline, slot.start, slot.segment.title, i.counts, chosen, _
         )
 
-    return [msg(i.public(post(slot, chosen))) for slot in i.session.slots for chosen in (top, None)]
+    return [msg(i.post(post(slot, chosen))) for slot in i.session.slots for chosen in (top, None)]
 
 
 def _status(i: Inputs) -> list[Payload]:
@@ -688,7 +692,7 @@ def _delays(i: Inputs) -> list[Payload]:
     delayed = Delayed(list(moved), 240 * 60, i.timeline)
     out = []
     for minutes in (240, -240, 1):
-        out.append(msg(i.public(_schedule_text.delay_message, delayed, minutes)))
+        out.append(msg(i.post(_schedule_text.delay_message, delayed, minutes)))
         for announced in (None, error_message(599, i.error)):
             out.append(msg(_schedule_text.delay_reply(delayed, minutes, announced, i._)))
     return out
@@ -963,7 +967,7 @@ BUILDERS: dict[str, Callable[[Inputs], list[Payload]]] = {
     "reminders": _reminders,
     "intake open": lambda i: [
         msg(
-            i.public(
+            i.post(
                 lambda _: _schedule_text.intake_open_message(
                     i.timeline, i.session.ends_at, CHANNEL, _
                 )
@@ -971,16 +975,16 @@ BUILDERS: dict[str, Callable[[Inputs], list[Payload]]] = {
         )
     ],
     "intake close": lambda i: [
-        msg(i.public(lambda _: _schedule_text.intake_close_message(i.timeline, _)))
+        msg(i.post(lambda _: _schedule_text.intake_close_message(i.timeline, _)))
     ],
     "closing summary": lambda i: [
-        msg(i.public(_schedule_text.summary_message, i.timeline, _now(i), i.counts, override))
+        msg(i.post(_schedule_text.summary_message, i.timeline, _now(i), i.counts, override))
         for override in (None, "open", "closed")
     ],
     "report and follow-ups posts": lambda i: [
-        msg(i.public(lambda _: _schedule_text.report_message(i.timeline, BIG, _))),
-        msg(i.public(lambda _: _schedule_text.followups_message(i.timeline, _))),
-        msg(i.public(lambda _: _schedule_text.too_large(i.session.id, _))),
+        msg(i.post(lambda _: _schedule_text.report_message(i.timeline, BIG, _))),
+        msg(i.post(lambda _: _schedule_text.followups_message(i.timeline, _))),
+        msg(i.post(lambda _: _schedule_text.too_large(i.session.id, _))),
     ],
     "/program": lambda i: [
         msg(_schedule_text.program_message(i.timeline, _rows(i), _now(i), _=i._))

@@ -403,6 +403,7 @@ def in_languages(
     *,
     limit: int = CONTENT,
     sep: str = "\n\n",
+    by_line: bool = False,
 ) -> str:
     """A public text in each of a session's languages, one after the other, within `limit`.
 
@@ -410,6 +411,11 @@ def in_languages(
     made of several messages). Languages that say it the same way say it once. When the texts
     do not fit together, each gets an equal share of the room (a short one leaves its rest to
     the others) and loses its last lines first.
+
+    `by_line`: texts made line by line the same way in every language (a program post) are
+    said line by line instead, each line in each language in turn, and a line that reads the
+    same in all of them (times, names, what the session file says) once; what does not fit
+    loses its last lines.
     """
     parts: list[str] = []
     for code in codes or (DEFAULT,):
@@ -417,6 +423,12 @@ def in_languages(
         text = words(localizer) if callable(words) else localizer.render(words)
         if text not in parts:
             parts.append(text)
+    if by_line and len(parts) > 1:
+        rows = [part.split("\n") for part in parts]
+        if len({len(lines) for lines in rows}) == 1:
+            merged = [line for row in zip(*rows, strict=True) for line in dict.fromkeys(row)]
+            text = "\n".join(merged)
+            return text if len(text) <= limit else fit_lines(merged, limit)
     joined = sep.join(parts)
     if len(joined) <= limit:
         return joined
