@@ -6,8 +6,10 @@ another after a warm-up:
 
 - the first `localize` of a language in this process (reading and parsing its `.mo`);
 - `localize(discord.Locale.korean)` afterwards (the cog's first step on every interaction);
-- what `/ask` says to a Korean asker: the confirmation (three messages, as cogs/asking.py words
-  it) and the hint of a similar question with its button's label;
+- what `/ask` says to a Korean asker: the confirmation (three messages, cogs/asking.py
+  `confirmation`) and the hint of a similar question with its button's label;
+- the moderation card /ask posts (its embed and buttons, cogs/_views.py), in a session in
+  English and in one in English and Spanish: the public words each `/ask` adds;
 - a refusal made by the core and rendered in Korean (`Refusal(msg(...)).render`);
 - a program post in two languages for a bilingual session (`in_languages`, five messages each).
 
@@ -28,33 +30,49 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import dataclasses
+from datetime import UTC, datetime
+
 import discord
 
-from benchmarks._common import Verdicts, header, parser, summary_ms
+from benchmarks._common import GSEF_CONFIG, Verdicts, header, parser, summary_ms
 from bot import i18n
 from bot.errors import Refusal
 from bot.i18n import Localizer, in_languages, localize, msg
+from bot.questions import Question
+from bot.sessions import Session, load_session
 from bot.similarity_text import hint_text
+from cogs._common import public_say
+from cogs._views import card_embed, card_view
+from cogs.asking import confirmation
 
 TARGET_ASK_US = 160.0
 QUESTION = "사회주택 입주자 참여는 어떻게 이루어지나요? 공공과 민간의 역할 분담이 궁금합니다."
 
 
-def confirmation(_: Localizer, number: int) -> str:
-    """The confirmation as cogs/asking.py words it (pre-moderated session, anonymous)."""
-    return " ".join(
-        (
-            _("Thanks! Your question is #{number}.", number=number),
-            _("A moderator will review it; it appears in the questions channel once approved."),
-            _("It is shown as Anonymous."),
-        )
-    )
+MOMENT = datetime(2021, 10, 4, 10, 15, tzinfo=UTC)
+ASKED = Question(
+    id=1, run_id=1, number=1, text=QUESTION, state="pending", votes=0, anonymous=True,
+    author_id=7, author_name="ji-woo", speaker_id=None, label_id=None, asked_at=MOMENT,
+    updated_at=MOMENT,
+)  # fmt: skip
 
 
 def ask_words(i: int) -> str:
     _ = localize(discord.Locale.korean)
-    text = confirmation(_, i)
+    text = confirmation(dataclasses.replace(ASKED, number=i), _)
     return f"{text}\n\n{hint_text(i + 1, QUESTION, str, _)}"
+
+
+def card_words(session: Session) -> Callable[[int], object]:
+    """The moderation card of a new question, as Posting builds it for this session."""
+
+    def card(i: int) -> object:
+        q = dataclasses.replace(ASKED, number=i)
+        say = public_say(session)
+        return card_embed(session, q, say=say).to_dict(), card_view(q, say=say)
+
+    return card
 
 
 def refusal(i: int) -> str:
@@ -113,6 +131,9 @@ def main() -> int:
         localize(code)
         loads.append((code, time.perf_counter() - start))
 
+    english = load_session(GSEF_CONFIG)
+    spec = english.spec.model_copy(update={"language": None, "languages": ("en", "es")})
+    bilingual = Session(spec, english.source)
     results = {
         "localize(discord.Locale.korean)": timed(
             lambda i: localize(discord.Locale.korean), n, warmup
@@ -120,6 +141,8 @@ def main() -> int:
         "/ask words in Korean (localize, confirmation, hint)": timed(ask_words, n, warmup),
         "refusal rendered in Korean": timed(refusal, n, warmup),
         "program post in en + es": timed(program_post, n, warmup),
+        "moderation card, English session": timed(card_words(english), n, warmup),
+        "moderation card, en + es session": timed(card_words(bilingual), n, warmup),
     }
     print("-- figures")
     for code, seconds in loads:

@@ -50,6 +50,7 @@ from bot.answers_text import (
 )
 from bot.errors import DatabaseError, Refusal
 from bot.followups import FollowupPost, ForumTags, followups, forum_tags
+from bot.i18n import ENGLISH, Localizer, Text, msg
 from bot.questions import INVISIBLE, Question, QuestionService, clean_text
 from bot.routing import role_ids
 from bot.sessions import Session
@@ -189,8 +190,9 @@ class Outgoing:
         return self.notice.recipient_id
 
     def content(self, session: Session, escape: Escape, url: str | None = None) -> str:
-        """The direct message, at most 2,000 characters; `url` is the link, made by the
-        caller from `link`."""
+        """The direct message, at most 2,000 characters, in the session's languages (a direct
+        message comes with no reader's language); `url` is the link, made by the caller from
+        `link`."""
         answer = self.answer
         return notice_content(
             self.notice.kind,
@@ -202,10 +204,11 @@ class Outgoing:
             by=_by(answer, session),
             answer_text=answer.text if answer is not None else None,
             link=url,
+            languages=session.languages,
         )
 
 
-def _by(answer: Answer | None, session: Session) -> str:
+def _by(answer: Answer | None, session: Session) -> Text:
     if answer is None:
         return ""
     speaker = session.speaker(answer.speaker_id)
@@ -220,11 +223,11 @@ class MyQuestion:
     answers: tuple[Answer, ...]
     notices: tuple[Notice, ...]
 
-    def lines(self, session: Session, escape: Escape) -> list[str]:
+    def lines(self, session: Session, escape: Escape, _: Localizer = ENGLISH) -> list[str]:
         """The answers, then the notices, one line each (the question's own line is the
-        caller's)."""
+        caller's), in the reader's language."""
         out = [
-            answer_line(_by(a, session), a.text, a.private, a.created_at, escape)
+            answer_line(_by(a, session), a.text, a.private, a.created_at, escape, _)
             for a in self.answers
         ]
         by_answer = {a.id: a for a in self.answers}
@@ -240,6 +243,7 @@ class MyQuestion:
                     session_title=session.title,
                     escape=escape,
                     by=_by(answer, session),
+                    _=_,
                 )
             )
         return out
@@ -551,7 +555,7 @@ class AnswerService:
 
         async def change(conn: aiosqlite.Connection) -> None:
             if await qrepo.get_question(conn, question_id) is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(msg("This question no longer exists."))
             await arepo.set_question_notify(conn, question_id, user_id, on, now)
 
         await self.db.write(change)
@@ -791,7 +795,7 @@ def _answering_as(q: Question, role: str, speakers: frozenset[str]) -> str | Non
     return next(iter(speakers)) if len(speakers) == 1 else None
 
 
-async def _state_refusal(conn: aiosqlite.Connection, q: Question) -> str:
+async def _state_refusal(conn: aiosqlite.Connection, q: Question) -> Text:
     into: int | None = None
     if q.state == State.MERGED and q.merged_into is not None:
         kept = await qrepo.get_question(conn, q.merged_into)

@@ -13,7 +13,9 @@ fit now waits for the window to reopen. Vote messages need their own button each
 never put in a digest; they follow approvals, which come at a moderator's pace.
 
 Failures: `Failures` remembers, per session and channel, which questions could not be posted and
-why, so moderators are told once when posting fails and once when it works again.
+why, so moderators are told once when posting fails and once when it works again. The notices
+are worded with a `Localizer` (English by default): moderators read them in the session's
+languages.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.i18n import ENGLISH, Localizer
+from bot.i18n import ENGLISH, Localizer, Message, Text, msg
 from bot.limits import cut
 
 T = TypeVar("T")
@@ -128,19 +130,25 @@ def short(text: str, limit: int = DIGEST_TEXT) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def describe_error(status: int | None, text: str | None, _: Localizer = ENGLISH) -> str:
-    """A Discord failure as people read it: 'Discord error 403 Missing Permissions' (Discord's
-    own words stay in English)."""
+def error_message(status: int | None, text: str | None) -> Message:
+    """A Discord failure as people read it, in their language when rendered: 'Discord error 403
+    Missing Permissions' (Discord's own words stay in English); `str()` of it is the English,
+    for the log."""
     words = (text or "").strip().splitlines()[0] if text and text.strip() else ""
     words = cut(words, ERROR_TEXT, escape=False)
     if status is None:
-        return _("Discord error ({text})", text=words) if words else _("a Discord error")
+        return msg("Discord error ({text})", text=words) if words else msg("a Discord error")
     if not words:
-        return _("Discord error {status}", status=status)
-    return _("Discord error {status} {text}", status=status, text=words)
+        return msg("Discord error {status}", status=status)
+    return msg("Discord error {status} {text}", status=status, text=words)
 
 
-def failure_notice(kind: str, channel: str, count: int, error: str, _: Localizer = ENGLISH) -> str:
+def describe_error(status: int | None, text: str | None, _: Localizer = ENGLISH) -> str:
+    """`error_message` said in one language."""
+    return _.render(error_message(status, text))
+
+
+def failure_notice(kind: str, channel: str, count: int, error: Text, _: Localizer = ENGLISH) -> str:
     """Told to moderators once when posting in a channel starts failing."""
     named = {"channel": channel, "error": error, "seconds": RETRY_SECONDS}
     if kind == "moderation":
@@ -188,7 +196,7 @@ def failure_notice(kind: str, channel: str, count: int, error: str, _: Localizer
     )
 
 
-def recovery_notice(kind: str, count: int, error: str, _: Localizer = ENGLISH) -> str:
+def recovery_notice(kind: str, count: int, error: Text, _: Localizer = ENGLISH) -> str:
     """Told to moderators once when posting works again after failures."""
     if kind == "moderation":
         return _.ngettext(
@@ -267,7 +275,7 @@ def missing_channel_notice(
 
 @dataclass
 class _Streak:
-    error: str
+    error: Text
     failed: set[int] = field(default_factory=set)
     reported: bool = False
 
@@ -281,12 +289,12 @@ class Failures:
     def failing(self, session_id: str, kind: str) -> bool:
         return (session_id, kind) in self._streaks
 
-    def streak(self, session_id: str, kind: str) -> str | None:
+    def streak(self, session_id: str, kind: str) -> Text | None:
         """The error of the channel's current streak of failures, or None."""
         streak = self._streaks.get((session_id, kind))
         return streak.error if streak is not None else None
 
-    def failed(self, session_id: str, kind: str, ids: Sequence[int], error: str) -> bool:
+    def failed(self, session_id: str, kind: str, ids: Sequence[int], error: Text) -> bool:
         """Record a failure; return True when it starts a streak (tell people once)."""
         key = (session_id, kind)
         streak = self._streaks.get(key)
@@ -311,7 +319,7 @@ class Failures:
         streak.reported = True
         return streak
 
-    def recovered(self, session_id: str, kind: str) -> tuple[int, str] | None:
+    def recovered(self, session_id: str, kind: str) -> tuple[int, Text] | None:
         """Posting worked again: end the streak; return (questions that failed, error)."""
         streak = self._streaks.pop((session_id, kind), None)
         if streak is None:

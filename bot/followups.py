@@ -2,7 +2,8 @@
 
 Each approved question still unanswered (approved, or live and never marked answered) becomes
 one post in the session's follow-up forum: its title "#N question…" (at most 100 characters), a
-first message with the question, who asked it (or Anonymous), its votes and speaker, and tags for
+first message with the question, who asked it (or Anonymous), its votes and speaker (in each of
+the session's languages), and tags for
 its speaker and label. Discord allows a forum at most 20 tags of at most 20 characters each,
 and a post at most 5 of them: `forum_tags` works out the tags the forum needs, keeping the ones
 it has, and each post uses at most two (its speaker's and its label's).
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.answers_text import TAG_NAME, Escape, followup_body, tag_name, thread_title
+from bot.i18n import Text, msg
 from bot.sessions import Session
 from bot.states import UNANSWERED
 from bot.storage.questions_repo import Question
@@ -121,6 +123,7 @@ def followups(
             )
             if name is not None
         ][:POST_TAGS]
+        asker: Text = msg("Anonymous") if q.anonymous else (q.author_name or msg("a participant"))
         posts.append(
             FollowupPost(
                 question_id=q.id,
@@ -129,12 +132,13 @@ def followups(
                 body=followup_body(
                     number=q.number,
                     text=q.text,
-                    asker="Anonymous" if q.anonymous else (q.author_name or "a participant"),
+                    asker=asker,
                     votes=q.votes,
                     speaker=speakers.get(q.speaker_id or "", q.speaker_id),
                     label=labels.get(q.label_id or "", q.label_id),
                     session_title=session.title,
                     escape=escape,
+                    languages=session.languages,
                 ),
                 tags=tuple(dict.fromkeys(post_tags)),
             )

@@ -290,7 +290,9 @@ class ScheduleService:
         if post.kind in ("intake-open", "intake-close"):
             return Due(post, decision.late)
         if post.kind == "report":
-            data, count = await self.reports.render("html", timeline.run)
+            # the report for organizers, in the session's main language
+            lang = timeline.session.languages[0]
+            data, count = await self.reports.render("html", timeline.run, lang=lang)
             kind = "rehearsal" if timeline.run.is_rehearsal else "qa"
             name = f"{timeline.session.id}-{kind}-report.html"
             return Due(post, decision.late, file=(name, data), questions=count)

@@ -10,12 +10,15 @@ The channels' overwrites:
 - live: @everyone may read it but not write in it (nor start threads); the bot may post.
 
 Roles are made with no permissions of their own: the bot checks them itself. Nothing that
-exists is changed, and nothing ambiguous is touched (two roles with one name).
+exists is changed, and nothing ambiguous is touched (two roles with one name). What it says is
+made of messages, said in the organizer's language; the channels' topics, which everyone in
+the channel reads, are in the session's languages.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.doctor import (
@@ -26,14 +29,16 @@ from bot.doctor import (
     permission_names,
     shown_permissions,
 )
+from bot.i18n import DEFAULT, ENGLISH, Localizer, Message, Text, in_languages, joined, listed, msg
 
 Target = str  # "@everyone", "bot", or a role key: "moderator_role", "organizer_role"
 
 TOPICS = {
-    "questions": "Ask with /ask, vote with 👍. Q&A of {title}.",
-    "moderation": "Moderators review the questions of {title} here.",
-    "live": "The program of {title} and the question on screen.",
+    "questions": msg("Ask with /ask, vote with 👍. Q&A of {title}."),
+    "moderation": msg("Moderators review the questions of {title} here."),
+    "live": msg("The program of {title} and the question on screen."),
 }
+TOPIC = 1024  # a channel topic's limit
 SETUP_NEEDS = ("manage_channels", "manage_roles")
 # What Discord keeps of a text channel's name as written: lowercase, no spaces.
 _CHANNEL_NAME = re.compile(r"[^\sA-Z#@:`]{1,100}")
@@ -73,8 +78,13 @@ class SetupPlan:
     session_id: str
     roles: tuple[CreateRole, ...]
     channels: tuple[CreateChannel, ...]
-    skipped: tuple[str, ...] = ()  # sentences: what it cannot make, and what to do
+    notes: tuple[Text, ...] = ()  # sentences: what it cannot make, and what to do
     missing_permissions: tuple[str, ...] = ()  # the bot's server-wide permissions it lacks
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """The notes in English."""
+        return tuple(str(note) for note in self.notes)
 
     @property
     def empty(self) -> bool:
@@ -84,16 +94,13 @@ class SetupPlan:
     def possible(self) -> bool:
         return not self.missing_permissions
 
-    def describe(self) -> str:
+    def describe(self, _: Localizer = ENGLISH) -> str:
         """Say what the plan makes (before), in one or two sentences."""
         if self.empty:
-            return "Nothing to create: the session's channels and roles exist."
-        made = [f"#{c.name}" for c in self.channels] + [f"the role {r.name}" for r in self.roles]
-        return f"To create: {_join(made)}."
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+            return _("Nothing to create: the session's channels and roles exist.")
+        made: list[Text] = [f"#{c.name}" for c in self.channels]
+        made += [msg("the role {role}", role=r.name) for r in self.roles]
+        return _("To create: {items}.", items=listed(*made))
 
 
 def channel_overwrites(kind: str, chat_capture: bool) -> tuple[Overwrite, ...]:
@@ -134,16 +141,20 @@ def channel_overwrites(kind: str, chat_capture: bool) -> tuple[Overwrite, ...]:
     raise ValueError(f"unknown channel kind {kind!r}")
 
 
-def plan_setup(seen: SessionSeen, title: str = "the session") -> SetupPlan:
-    """Return what to create for a session, from what the set-up check saw in its server."""
-    where = f"the [discord] table of {seen.source}"
-    skipped: list[str] = []
+def plan_setup(
+    seen: SessionSeen, title: Text = "", languages: Sequence[str] = (DEFAULT,)
+) -> SetupPlan:
+    """Return what to create for a session, from what the set-up check saw in its server; the
+    channels' topics name `title` and are in the session's `languages`."""
+    where = msg("the [discord] table of {file}", file=seen.source)
+    title = title or msg("the session")
+    skipped: list[Text] = []
     if not seen.guild_found:
         return SetupPlan(
             seen.session_id,
             (),
             (),
-            ("The session's server was not found: fix that first (see /qa doctor).",),
+            (msg("The session's server was not found: fix that first (see /qa doctor)."),),
         )
     roles: list[CreateRole] = []
     for role in seen.roles:
@@ -151,13 +162,24 @@ def plan_setup(seen: SessionSeen, title: str = "the session") -> SetupPlan:
             continue
         if role.matches > 1:
             skipped.append(
-                f"{role.matches} roles are named {role.ref}: rename all but one, or set "
-                f"{role.key} in {where} to the id of the right one."
+                msg(
+                    "{count} roles are named {role}: rename all but one, or set {key} in "
+                    "{where} to the id of the right one.",
+                    count=role.matches,
+                    role=role.ref,
+                    key=role.key,
+                    where=where,
+                )
             )
         elif isinstance(role.ref, int) or str(role.ref).isdigit():
             skipped.append(
-                f"No role has the id {role.ref} that {role.key} names: set it in {where} to a "
-                "role's name, and run /qa setup again to create it."
+                msg(
+                    "No role has the id {id} that {key} names: set it in {where} to a role's "
+                    "name, and run /qa setup again to create it.",
+                    id=role.ref,
+                    key=role.key,
+                    where=where,
+                )
             )
         else:
             roles.append(CreateRole(role.key, str(role.ref)))
@@ -169,31 +191,43 @@ def plan_setup(seen: SessionSeen, title: str = "the session") -> SetupPlan:
         name = str(channel.ref).lstrip("#")
         if isinstance(channel.ref, int) or name.isdigit():
             skipped.append(
-                f"No channel has the id {channel.ref} that {key} names: set it in {where} to a "
-                "channel's name, and run /qa setup again to create it."
+                msg(
+                    "No channel has the id {id} that {key} names: set it in {where} to a "
+                    "channel's name, and run /qa setup again to create it.",
+                    id=channel.ref,
+                    key=key,
+                    where=where,
+                )
             )
             continue
         if not _CHANNEL_NAME.fullmatch(name):
             suggestion = re.sub(r"[\s#@:`]+", "-", name.lower()).strip("-") or "qa"
             skipped.append(
-                f"Discord would not keep the channel name {name!r} as written: set {key} in "
-                f"{where} to a lowercase name without spaces, such as {suggestion!r}."
+                msg(
+                    "Discord would not keep the channel name {name} as written: set {key} in "
+                    "{where} to a lowercase name without spaces, such as {suggestion}.",
+                    name=repr(name),
+                    key=key,
+                    where=where,
+                    suggestion=repr(suggestion),
+                )
             )
             continue
+        topic = _topic(TOPICS[channel.kind], title, languages)
         channels.append(
             CreateChannel(
-                channel.kind,
-                name,
-                TOPICS[channel.kind].format(title=title)[:1024],
-                channel_overwrites(channel.kind, seen.chat_capture),
+                channel.kind, name, topic, channel_overwrites(channel.kind, seen.chat_capture)
             )
         )
     have = permission_names(seen.guild_permissions)
     missing = tuple(p for p in SETUP_NEEDS if p not in have) if roles or channels else ()
     if missing:
         skipped.append(
-            f"The bot needs {shown_permissions(missing)} in the server to create them: give "
-            "them to the bot's role (Server Settings > Roles), and run /qa setup again."
+            msg(
+                "The bot needs {permissions} in the server to create them: give them to the "
+                "bot's role (Server Settings > Roles), and run /qa setup again.",
+                permissions=shown_permissions(missing),
+            )
         )
     order = {kind: i for i, kind in enumerate(CHANNEL_KEYS)}
     channels.sort(key=lambda c: order.get(c.kind, 99))
@@ -201,16 +235,27 @@ def plan_setup(seen: SessionSeen, title: str = "the session") -> SetupPlan:
     return SetupPlan(seen.session_id, tuple(roles), tuple(channels), tuple(skipped), missing)
 
 
-def report(plan: SetupPlan, made: list[str], failed: list[str]) -> str:
+def _topic(topic: Message, title: Text, languages: Sequence[str]) -> str:
+    def said(_: Localizer) -> str:
+        return _(topic.msgid, title=title)
+
+    return in_languages(languages, said, limit=TOPIC, sep=" · ")
+
+
+def report(
+    plan: SetupPlan, made: Sequence[Text], failed: Sequence[Text], _: Localizer = ENGLISH
+) -> str:
     """Say what `/qa setup` made (`made`: "#questions", "the role Moderator"), what failed
     (sentences) and what it left (the plan's skipped), in a few sentences."""
-    parts = []
+    parts: list[Text] = []
     if made:
-        parts.append(f"Created {_join(made)}.")
-    elif plan.empty and not plan.skipped:
-        parts.append("Nothing to create: the session's channels and roles exist.")
+        parts.append(msg("Created {items}.", items=listed(*made)))
+    elif plan.empty and not plan.notes:
+        parts.append(msg("Nothing to create: the session's channels and roles exist."))
     parts += failed
-    parts += plan.skipped
+    parts += plan.notes
     if made:
-        parts.append("Run /qa doctor to check the set-up.")
-    return " ".join(parts) if parts else "Nothing was created."
+        parts.append(msg("Run /qa doctor to check the set-up."))
+    if not parts:
+        return _("Nothing was created.")
+    return _.render(joined(*parts))

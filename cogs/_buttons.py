@@ -1,7 +1,11 @@
 """The buttons on the bot's messages, as `DynamicItem`s: the action and the question id are in
 the custom_id, so a button keeps working on messages posted before a restart. A click is handed
 to whichever cog handles it as a bot event (`on_qa_card_button`, `on_qa_vote_button`, ...): this
-module imports no cog."""
+module imports no cog.
+
+Each button's label is given by the builder that makes it (cogs/_views.py), in the language of
+the message it goes on; the English defaults serve a button rebuilt from a click, whose label
+is never shown."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from typing import Any, ClassVar
 import discord
 
 from bot.answers_text import ANSWER_BUTTON, EDIT_BUTTON
+from bot.i18n import Message, msg
+from bot.limits import BUTTON_LABEL
 from bot.similarity_text import merge_label, vote_instead_label
 
 
@@ -24,12 +30,12 @@ class ModerationButton(
 ):
     """A button on a moderation card; the action and the question id are in its custom_id."""
 
-    LABELS: ClassVar[dict[str, str]] = {
-        "approve": "Approve",
-        "reject": "Reject",
-        "block": "Block author",
-        "unblock": "Unblock author",
-        "dismiss": "Dismiss",
+    LABELS: ClassVar[dict[str, Message]] = {
+        "approve": msg("Approve"),
+        "reject": msg("Reject"),
+        "block": msg("Block author"),
+        "unblock": msg("Unblock author"),
+        "dismiss": msg("Dismiss"),
     }
 
     def __init__(
@@ -41,7 +47,7 @@ class ModerationButton(
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=label or self.LABELS[action],
+                label=label or str(self.LABELS[action]),
                 style=style,
                 custom_id=f"qa:mod:{action}:{question_id}",
             )
@@ -69,10 +75,10 @@ class AnswerButton(
 ):
     """ "Answer in writing" on a card: opens a form for a written answer (question id inside)."""
 
-    def __init__(self, question_id: int) -> None:
+    def __init__(self, question_id: int, label: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
-                label=ANSWER_BUTTON,
+                label=label or str(ANSWER_BUTTON),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"qa:answer:{question_id}",
             )
@@ -99,11 +105,14 @@ class EditButton(
 ):
     """ "Edit #N" under an asker's /myquestions, while the question waits for review."""
 
-    def __init__(self, question_id: int, number: int | None = None) -> None:
-        label = f"{EDIT_BUTTON} #{number}" if number is not None else EDIT_BUTTON
+    def __init__(
+        self, question_id: int, number: int | None = None, label: str | None = None
+    ) -> None:
+        if label is None:
+            label = str(msg("Edit #{number}", number=number) if number is not None else EDIT_BUTTON)
         super().__init__(
             discord.ui.Button(
-                label=label[:80],
+                label=label[:BUTTON_LABEL],
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"qa:edit:{question_id}",
             )
@@ -130,8 +139,15 @@ class MergeButton(
 ):
     """ "Merge into #N" on a card whose question may duplicate question N (ids in custom_id)."""
 
-    def __init__(self, question_id: int, into_id: int, into_number: int | None = None) -> None:
-        label = merge_label(into_number) if into_number is not None else "Merge"
+    def __init__(
+        self,
+        question_id: int,
+        into_id: int,
+        into_number: int | None = None,
+        label: str | None = None,
+    ) -> None:
+        if label is None:
+            label = merge_label(into_number) if into_number is not None else str(msg("Merge"))
         super().__init__(
             discord.ui.Button(
                 label=label,
@@ -162,8 +178,19 @@ class VoteInsteadButton(
 ):
     """ "Vote for #N instead" under an asker's confirmation (their question's id and N's)."""
 
-    def __init__(self, question_id: int, into_id: int, into_number: int | None = None) -> None:
-        label = vote_instead_label(into_number) if into_number is not None else "Vote instead"
+    def __init__(
+        self,
+        question_id: int,
+        into_id: int,
+        into_number: int | None = None,
+        label: str | None = None,
+    ) -> None:
+        if label is None:
+            label = (
+                vote_instead_label(into_number)
+                if into_number is not None
+                else str(msg("Vote instead"))
+            )
         super().__init__(
             discord.ui.Button(
                 label=label,

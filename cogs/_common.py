@@ -11,6 +11,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import Refusal
+from bot.i18n import ENGLISH, Localizer, Say, Text, joined, language_of, localize, msg, say_in
+from bot.limits import CONTENT
 from bot.questions import Question
 from bot.routing import NO_SESSION, pick_session, ref_matches, role_ids
 from bot.sessions import Label, Session, Speaker
@@ -34,12 +36,30 @@ def shown(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
+# ------------------------------------------------------------------------ languages
+
+
+def reader(interaction: discord.Interaction) -> Localizer:
+    """The language of the person who acted (their Discord client's), English by default."""
+    return localize(interaction.locale)
+
+
+def private_say(interaction: discord.Interaction) -> Say:
+    """How a message for the person who acted words its short texts: in their language."""
+    return say_in((language_of(interaction.locale),))
+
+
+def public_say(session: Session) -> Say:
+    """How a public message of the session words its short texts: in each of its languages."""
+    return say_in(session.languages)
+
+
 def session_of(interaction: discord.Interaction) -> Session:
     """Return the session of the interaction's channel in this server, or refuse."""
     bot = qabot(interaction)
     channel = interaction.channel
     if interaction.guild is None or channel is None:
-        raise Refusal("Use this command in the session's server, not in direct messages.")
+        raise Refusal(msg("Use this command in the session's server, not in direct messages."))
     name = getattr(channel, "name", None)
     # a thread belongs to its parent channel's session
     parent = getattr(channel, "parent", None)
@@ -77,8 +97,10 @@ def question_session(interaction: discord.Interaction, q: Question) -> Session:
     session = bot.runs.session_of_run(q.run_id)
     if session is None:
         raise Refusal(
-            "This message belongs to a rehearsal or an earlier run that has ended; "
-            "nothing was changed."
+            msg(
+                "This message belongs to a rehearsal or an earlier run that has ended; "
+                "nothing was changed."
+            )
         )
     if interaction.guild_id is None or bot.runs.guild_of(session.id) != interaction.guild_id:
         raise Refusal(NO_SESSION)
@@ -115,13 +137,15 @@ def session_channel(bot: QABot, session: Session, kind: ChannelKind) -> discord.
     return find_channel(guild, session, kind) if guild is not None else None
 
 
-def channel_mention(bot: QABot, session: Session, kind: ChannelKind) -> str:
+def channel_mention(bot: QABot, session: Session, kind: ChannelKind, _: Localizer = ENGLISH) -> str:
     """A mention of the session's channel, or its name as written in the session file."""
     channel = session_channel(bot, session, kind)
     if channel is not None:
         return channel.mention
     ref = session.spec.discord.questions_channel
-    return f"#{ref}" if isinstance(ref, str) and not ref.isdigit() else "the questions channel"
+    if isinstance(ref, str) and not ref.isdigit():
+        return f"#{ref}"
+    return _("the questions channel")
 
 
 # ------------------------------------------------------------------------ roles
@@ -174,7 +198,7 @@ def _warn_once(session: Session, key: str, guild: discord.Guild, problem: str) -
     )
 
 
-def _role_problem(interaction: discord.Interaction, session: Session, key: str) -> str:
+def _role_problem(interaction: discord.Interaction, session: Session, key: str) -> Text:
     """Say so (and log it, once) when the session's role is missing or ambiguous."""
     ref = getattr(session.spec.discord, key)
     guild = interaction.guild
@@ -185,14 +209,19 @@ def _role_problem(interaction: discord.Interaction, session: Session, key: str) 
         return ""
     if found:
         _warn_once(session, key, guild, f"{len(found)} roles have that exact name")
-        return (
-            f" {len(found)} roles are named {ref}, so none of them counts: rename all but one, "
-            f"or set `{key}` to the role's id in the session file's [discord] table."
+        return msg(
+            "{count} roles are named {role}, so none of them counts: rename all but one, or set "
+            "`{key}` to the role's id in the session file's [discord] table.",
+            count=len(found),
+            role=ref,
+            key=key,
         )
     _warn_once(session, key, guild, "it does not exist")
-    return (
-        f" The role {ref} does not exist in this server: create it, or set `{key}` in the "
-        "session file's [discord] table."
+    return msg(
+        "The role {role} does not exist in this server: create it, or set `{key}` in the "
+        "session file's [discord] table.",
+        role=ref,
+        key=key,
     )
 
 
@@ -201,7 +230,12 @@ def require_moderator(interaction: discord.Interaction, session: Session) -> Non
     if not is_moderator(interaction.user, session, qabot(interaction).runs.guild_of(session.id)):
         role = session.spec.discord.moderator_role
         problem = _role_problem(interaction, session, "moderator_role")
-        raise Refusal(f"Only moderators can do this (the {role} role or Manage Server).{problem}")
+        raise Refusal(
+            joined(
+                msg("Only moderators can do this (the {role} role or Manage Server).", role=role),
+                problem,
+            )
+        )
 
 
 def require_organizer(interaction: discord.Interaction, session: Session) -> None:
@@ -209,7 +243,12 @@ def require_organizer(interaction: discord.Interaction, session: Session) -> Non
     if not is_organizer(interaction.user, session, qabot(interaction).runs.guild_of(session.id)):
         role = session.spec.discord.organizer_role
         problem = _role_problem(interaction, session, "organizer_role")
-        raise Refusal(f"Only organizers can do this (the {role} role or Manage Server).{problem}")
+        raise Refusal(
+            joined(
+                msg("Only organizers can do this (the {role} role or Manage Server).", role=role),
+                problem,
+            )
+        )
 
 
 # ------------------------------------------------------------ answering in time
@@ -267,15 +306,24 @@ async def defer(interaction: discord.Interaction) -> None:
     await _defer(interaction, update=False)
 
 
+def _said(interaction: discord.Interaction, content: Text) -> str:
+    """A text for the person who acted: a message in their language, within Discord's limit."""
+    if isinstance(content, str):
+        return content
+    return reader(interaction).render(content)[:CONTENT]
+
+
 async def reply(
     interaction: discord.Interaction,
-    content: str,
+    content: Text,
     *,
     embed: discord.Embed | None = None,
     view: discord.ui.View | None = None,
     ephemeral: bool = True,
 ) -> None:
-    """Answer (ephemerally by default), whether or not the interaction was already acknowledged."""
+    """Answer (ephemerally by default), whether or not the interaction was already acknowledged;
+    a message is said in the language of the person who acted."""
+    content = _said(interaction, content)
     await acknowledged(interaction)
     kwargs: dict[str, Any] = {"embeds": [embed] if embed is not None else []}
     if view is not None:
@@ -289,18 +337,18 @@ async def reply(
 async def edit_clicked(
     interaction: discord.Interaction,
     *,
-    content: str | None = None,
+    content: Text | None = None,
     embed: discord.Embed | None = None,
     view: discord.ui.View | None = None,
 ) -> None:
     """Show a click's outcome on the message whose button was clicked, whether or not the
-    click was acknowledged already."""
+    click was acknowledged already (a message in the language of the person who clicked)."""
     await acknowledged(interaction)
     kwargs: dict[str, Any] = {"view": view}
     if embed is not None:
         kwargs["embed"] = embed
     if content is not None:
-        kwargs["content"] = content
+        kwargs["content"] = _said(interaction, content)
     if interaction.response.is_done():
         await interaction.edit_original_response(**kwargs)
     else:

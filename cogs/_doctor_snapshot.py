@@ -131,5 +131,5 @@ def build_snapshot(
     return Snapshot(
         seen,
         message_content=client.intents.message_content,
-        bot_name=user.name if user is not None else "the bot",
+        bot_name=user.name if user is not None else "",
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import discord
 
 from bot.doctor import ROLE_KEYS
+from bot.i18n import Text, msg
 from bot.sessions import Session
 from bot.setup_plan import SetupPlan
 from cogs._doctor_snapshot import role_matches
 
-REASON = "/qa setup for the Q&A session {session}"
+REASON = "/qa setup for the Q&A session {session}"  # the server's audit log
 
 
 def _overwrite(allow: frozenset[str], deny: frozenset[str]) -> discord.PermissionOverwrite:
@@ -20,12 +21,13 @@ def _overwrite(allow: frozenset[str], deny: frozenset[str]) -> discord.Permissio
 
 async def apply_setup(
     guild: discord.Guild, session: Session, plan: SetupPlan
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[Text], list[Text]]:
     """Create the plan's roles, then its channels with their overwrites; return (what was
-    made, e.g. "#questions" or "the role Moderator"; sentences saying what failed). Nothing
-    is attempted when the plan is not possible (the bot lacks Manage Channels or Roles)."""
-    made: list[str] = []
-    failed: list[str] = []
+    made, e.g. "#questions" or "the role Moderator"; sentences saying what failed), to say in
+    the organizer's language. Nothing is attempted when the plan is not possible (the bot
+    lacks Manage Channels or Roles)."""
+    made: list[Text] = []
+    failed: list[Text] = []
     if plan.empty or not plan.possible:
         return made, failed
     reason = REASON.format(session=session.id)
@@ -44,10 +46,16 @@ async def apply_setup(
                 reason=reason,
             )
         except discord.HTTPException as exc:
-            failed.append(f"Discord refused to create the role {wanted.name} ({exc.text or exc}).")
+            failed.append(
+                msg(
+                    "Discord refused to create the role {role} ({error}).",
+                    role=wanted.name,
+                    error=exc.text or str(exc),
+                )
+            )
             continue
         roles[wanted.key] = role
-        made.append(f"the role {role.name}")
+        made.append(msg("the role {role}", role=role.name))
     for channel in plan.channels:
         overwrites: dict[
             discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite
@@ -68,7 +76,13 @@ async def apply_setup(
                 channel.name, topic=channel.topic, overwrites=overwrites, reason=reason
             )
         except discord.HTTPException as exc:
-            failed.append(f"Discord refused to create #{channel.name} ({exc.text or exc}).")
+            failed.append(
+                msg(
+                    "Discord refused to create #{channel} ({error}).",
+                    channel=channel.name,
+                    error=exc.text or str(exc),
+                )
+            )
             continue
         made.append(f"#{created.name}")
     return made, failed

@@ -1,6 +1,7 @@
 """Telling moderators what posting could not do: once when a channel fails, once when it works
 again, once per message Discord refuses for good. Each notice counts against the moderation
-channel's rate window like any other message."""
+channel's rate window like any other message. Moderators read them in the session's languages,
+as every message posted in a session's channel."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from bot.delivery import (
     RETRY_SECONDS,
     Failures,
     Pacer,
-    describe_error,
+    error_message,
     failure_notice,
     missing_channel_notice,
     recovery_notice,
 )
+from bot.i18n import Localizer, Message, Text, Words, in_languages, msg
+from bot.limits import CONTENT
 from bot.questions import Question
 from bot.sessions import Session
 from cogs._common import session_channel
@@ -27,13 +30,37 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "channel not found"
-WHAT = {"moderation": "card", "questions": "vote message", "live": "live announcement"}
+#: Said in place of Discord's error when the channel is not there (compared by identity).
+NOT_FOUND = msg("channel not found")
 
 
-def error_of(exc: discord.HTTPException) -> str:
-    """A Discord failure as people read it."""
-    return describe_error(exc.status, exc.text)
+def error_of(exc: discord.HTTPException) -> Message:
+    """A Discord failure as people read it (in their language once rendered)."""
+    return error_message(exc.status, exc.text)
+
+
+def refused_notice(channel: str, numbers: str, error: Text, _: Localizer) -> str:
+    """Told to moderators when Discord refuses the messages of these questions for good."""
+    if channel == "moderation":
+        return _(
+            "⚠️ Discord refused the card of {numbers} ({error}); it will not be tried again. "
+            "The questions are stored: /qa queue shows them.",
+            numbers=numbers,
+            error=error,
+        )
+    if channel == "questions":
+        return _(
+            "⚠️ Discord refused the vote message of {numbers} ({error}); it will not be tried "
+            "again. The questions are stored: /qa queue shows them.",
+            numbers=numbers,
+            error=error,
+        )
+    return _(
+        "⚠️ Discord refused the live announcement of {numbers} ({error}); it will not be tried "
+        "again. The questions are stored: /qa queue shows them.",
+        numbers=numbers,
+        error=error,
+    )
 
 
 def refused_for_good(exc: discord.HTTPException) -> bool:
@@ -55,7 +82,7 @@ class Telling:
     def hold(self, session_id: str, channel: str, qs: list[Question]) -> None:
         self.failures.hold(session_id, channel, [q.id for q in qs])
 
-    async def failed(self, session: Session, channel: str, qs: list[Question], error: str) -> None:
+    async def failed(self, session: Session, channel: str, qs: list[Question], error: Text) -> None:
         """Posting in a channel failed; these questions wait for the retry."""
         if not self.failures.failed(session.id, channel, [q.id for q in qs], error):
             return  # already told
@@ -64,10 +91,13 @@ class Telling:
             "questions": session.spec.discord.questions_channel,
             "live": session.spec.discord.live_channel,
         }[channel]
-        if error == NOT_FOUND:
-            text = missing_channel_notice(channel, ref, session.id)
-        else:
-            text = failure_notice(channel, str(ref), len(qs), error)
+        count = len(qs)
+
+        def text(_: Localizer) -> str:
+            if error is NOT_FOUND:
+                return missing_channel_notice(channel, ref, session.id, _)
+            return failure_notice(channel, str(ref), count, error, _)
+
         log.warning(
             "session %s: cannot post in the %s channel (%s): %d question(s) wait; retrying every "
             "%d s",
@@ -89,28 +119,31 @@ class Telling:
         count, error = done
         log.info("session %s: posting in the %s channel works again", session.id, channel)
         if count:
-            await self.moderators(session, recovery_notice(channel, count, error))
+            await self.moderators(session, lambda _: recovery_notice(channel, count, error, _))
 
-    async def refused(self, session: Session, channel: str, qs: list[Question], error: str) -> None:
+    async def refused(
+        self, session: Session, channel: str, qs: list[Question], error: Text
+    ) -> None:
         """Discord refuses these messages for good: they are not tried again."""
         numbers = ", ".join(f"#{q.number}" for q in qs[:20]) + (" …" if len(qs) > 20 else "")
-        what = WHAT[channel]
         log.warning(
-            "session %s: Discord refused the %s of %s: %s", session.id, what, numbers, error
+            "session %s: Discord refused the %s messages of %s: %s",
+            session.id,
+            channel,
+            numbers,
+            error,
         )
-        await self.moderators(
-            session,
-            f"⚠️ Discord refused the {what} of {numbers} ({error}); it will not be tried again. "
-            "The questions are stored: /qa queue shows them.",
-        )
+        await self.moderators(session, lambda _: refused_notice(channel, numbers, error, _))
 
-    async def moderators(self, session: Session, text: str) -> None:
-        """Post a notice in the moderation channel (paced like every message)."""
+    async def moderators(self, session: Session, words: Words) -> None:
+        """Post a notice in the moderation channel, in the session's languages (paced like
+        every message)."""
         channel = session_channel(self.bot, session, "moderation")
         if channel is None:
             return
+        text = in_languages(session.languages, words, limit=CONTENT)
         self.pacer.spend(channel.id)
         try:
-            await channel.send(text[:2000])
+            await channel.send(text)
         except discord.HTTPException as exc:
             log.warning("session %s: could not tell moderators: %s", session.id, error_of(exc))

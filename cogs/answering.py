@@ -26,23 +26,19 @@ from discord.ext import commands
 
 from bot.answers import AnswerService, speaking
 from bot.answers_text import (
-    ANSWER_INPUT_LABEL,
-    ANSWER_INPUT_PLACEHOLDER,
-    ANSWER_MAX,
-    EDIT_INPUT_LABEL,
-    PRIVATE_INPUT_PLACEHOLDER,
     answer_post,
     answer_saved,
     answered_marker,
     answerer,
     edit_saved,
-    modal_title,
     notify_set,
     refuse_no_question,
+    refuse_not_own,
     refuse_unknown_role,
     thread_title,
 )
 from bot.errors import Refusal
+from bot.i18n import msg
 from bot.questions import Question, QuestionService
 from bot.routing import ref_matches
 from bot.runs import Runs
@@ -50,12 +46,15 @@ from bot.sessions import Session
 from cogs._common import (
     is_moderator,
     question_session,
+    reader,
     reply,
     session_channel,
     session_guild,
     session_of,
     shown,
 )
+from cogs._forms import AnswerForm, EditForm, Submit
+from cogs._telling import NOT_FOUND
 from cogs._views import vote_embed, vote_view
 from cogs.errors import answering
 from cogs.posting import Posting
@@ -132,17 +131,25 @@ class Answering(commands.Cog):
             q = await self.questions.get(self.runs[session.id].id, number)
             if q is None:
                 raise Refusal(refuse_no_question(number))
-            await interaction.response.send_modal(AnswerForm(self, session, q, private))
+            form = AnswerForm(q, private, reader(interaction), self._answer_of(session, q, private))
+            await interaction.response.send_modal(form)
 
     @commands.Cog.listener()
     async def on_qa_answer_button(self, interaction: discord.Interaction, question_id: int) -> None:
         async with answering(interaction, catch_all=True):
             q = await self.questions.get_by_id(question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(msg("This question no longer exists."))
             session = question_session(interaction, q)
             self._role(interaction, session)
-            await interaction.response.send_modal(AnswerForm(self, session, q, private=False))
+            form = AnswerForm(q, False, reader(interaction), self._answer_of(session, q, False))
+            await interaction.response.send_modal(form)
+
+    def _answer_of(self, session: Session, q: Question, private: bool) -> Submit:
+        async def submit(interaction: discord.Interaction, text: str) -> None:
+            await self.submit_answer(interaction, session, q, text, private)
+
+        return submit
 
     async def submit_answer(
         self,
@@ -164,7 +171,7 @@ class Answering(commands.Cog):
                 private=private,
                 speaker_ids=speakers,
             )
-            await reply(interaction, answer_saved(q.number, private))
+            await reply(interaction, answer_saved(q.number, private, reader(interaction)))
             await self.posting.refresh(session, done.question)
             await self.post_answers(session, done.question.run_id)
 
@@ -179,7 +186,8 @@ class Answering(commands.Cog):
             by = answerer(a.author_name, a.role, speaker.name if speaker else None)
             try:
                 message = await thread.send(
-                    answer_post(by, a.text, shown), allowed_mentions=discord.AllowedMentions.none()
+                    answer_post(by, a.text, shown, session.languages),
+                    allowed_mentions=discord.AllowedMentions.none(),
                 )
             except discord.HTTPException as exc:
                 log.warning("posting the answer to #%d failed: %s", q.number, exc)
@@ -220,7 +228,7 @@ class Answering(commands.Cog):
             return None
         channel = session_channel(self.bot, session, "questions")
         if channel is None:
-            await self.answers.answer_thread_failed(q.id, "channel not found")
+            await self.answers.answer_thread_failed(q.id, str(NOT_FOUND))
             return None
         name = thread_title(q.number, q.text)
         try:
@@ -249,19 +257,26 @@ class Answering(commands.Cog):
             session = session_of(interaction)
             q = await self.questions.get(self.runs[session.id].id, number)
             if q is None or q.author_id != interaction.user.id:
-                raise Refusal(
-                    f"You have no question #{number} in this session; /myquestions lists yours."
-                )
-            await interaction.response.send_modal(EditForm(self, session, q))
+                raise Refusal(refuse_not_own(number))
+            await interaction.response.send_modal(self._edit_form(interaction, session, q))
 
     @commands.Cog.listener()
     async def on_qa_edit_button(self, interaction: discord.Interaction, question_id: int) -> None:
         async with answering(interaction, catch_all=True):
             q = await self.questions.get_by_id(question_id)
             if q is None or q.author_id != interaction.user.id:
-                raise Refusal("This button is not for you; /myquestions lists your questions.")
+                raise Refusal(msg("This button is not for you; /myquestions lists your questions."))
             session = question_session(interaction, q)
-            await interaction.response.send_modal(EditForm(self, session, q))
+            await interaction.response.send_modal(self._edit_form(interaction, session, q))
+
+    def _edit_form(
+        self, interaction: discord.Interaction, session: Session, q: Question
+    ) -> EditForm:
+        async def submit(interaction: discord.Interaction, text: str) -> None:
+            await self.submit_edit(interaction, session, q, text)
+
+        limit = session.spec.questions.max_length
+        return EditForm(q, limit, reader(interaction), submit)
 
     async def submit_edit(
         self, interaction: discord.Interaction, session: Session, q: Question, text: str
@@ -270,7 +285,7 @@ class Answering(commands.Cog):
             edited = await self.answers.edit_own(
                 q.run_id, q.number, interaction.user.id, text, session.spec.questions.max_length
             )
-            await reply(interaction, edit_saved(edited.number))
+            await reply(interaction, edit_saved(edited.number, reader(interaction)))
             await self.posting.refresh(session, edited)
 
     # ------------------------------------------------------------ notice choices
@@ -291,7 +306,7 @@ class Answering(commands.Cog):
             session = session_of(interaction)
             on = choice == "on"
             await self.answers.set_notify(session.id, interaction.user.id, on, voted)
-            await reply(interaction, notify_set(on, voted))
+            await reply(interaction, notify_set(on, voted, reader(interaction)))
 
     # ------------------------------------------------------------ the follow-up forum
 
@@ -378,43 +393,3 @@ def _forum(guild: discord.Guild, ref: str | int) -> discord.ForumChannel | None:
         if ref_matches(ref, forum.id, forum.name):
             return forum
     return None
-
-
-class AnswerForm(discord.ui.Modal):
-    """The form of a written answer."""
-
-    def __init__(self, cog: Answering, session: Session, q: Question, private: bool) -> None:
-        super().__init__(title=modal_title(q.number)[:45], timeout=15 * 60)
-        self.cog, self.session, self.question, self.private = cog, session, q, private
-        self.text: discord.ui.TextInput[AnswerForm] = discord.ui.TextInput(
-            custom_id="answer",
-            label=ANSWER_INPUT_LABEL[:45],
-            style=discord.TextStyle.paragraph,
-            placeholder=(PRIVATE_INPUT_PLACEHOLDER if private else ANSWER_INPUT_PLACEHOLDER)[:100],
-            max_length=ANSWER_MAX,
-        )
-        self.add_item(self.text)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.cog.submit_answer(
-            interaction, self.session, self.question, self.text.value, self.private
-        )
-
-
-class EditForm(discord.ui.Modal):
-    """The form of an asker's own edit, filled with the question as it reads now."""
-
-    def __init__(self, cog: Answering, session: Session, q: Question) -> None:
-        super().__init__(title=modal_title(q.number, edit=True)[:45], timeout=15 * 60)
-        self.cog, self.session, self.question = cog, session, q
-        self.text: discord.ui.TextInput[EditForm] = discord.ui.TextInput(
-            custom_id="question",
-            label=EDIT_INPUT_LABEL[:45],
-            style=discord.TextStyle.paragraph,
-            default=q.text[:4000],
-            max_length=min(4000, session.spec.questions.max_length),
-        )
-        self.add_item(self.text)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.cog.submit_edit(interaction, self.session, self.question, self.text.value)

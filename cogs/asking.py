@@ -1,8 +1,9 @@
 """Participants: /ask, /myquestions, /withdraw, and questions typed in the questions channel.
 
 Every answer to a participant is ephemeral: a public response would show "<user> used /ask" and
-give an anonymous asker away. Cards and vote messages are posted with channel.send, after the
-asker has their confirmation (which they get only once the question is committed).
+give an anonymous asker away; it is in the participant's language (`interaction.locale`). Cards
+and vote messages are posted with channel.send, after the asker has their confirmation (which
+they get only once the question is committed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from discord.ext import commands
 from bot.answers import AnswerService
 from bot.answers_text import ask_notify_note
 from bot.errors import Refusal
+from bot.i18n import ENGLISH, Localizer, in_languages, msg, sentences
+from bot.limits import CONTENT
 from bot.questions import Question, QuestionService
 from bot.routing import ref_matches
 from bot.runs import Runs
@@ -28,6 +31,7 @@ from bot.states import State
 from cogs._common import (
     edit_clicked,
     question_session,
+    reader,
     reply,
     session_of,
     shown,
@@ -43,13 +47,18 @@ CAPTURED = "✅"
 REFUSED = "❌"
 
 
-def confirmation(q: Question) -> str:
+def confirmation(q: Question, _: Localizer = ENGLISH) -> str:
+    """What the asker is told once their question is stored."""
+    said = [_("Thanks! Your question is #{number}.", number=q.number)]
     if q.state == State.PENDING:
-        nxt = "A moderator will review it; it appears in the questions channel once approved."
+        said.append(
+            _("A moderator will review it; it appears in the questions channel once approved.")
+        )
     else:
-        nxt = "It is posted in the questions channel, where people can vote for it."
-    anonymous = " It is shown as Anonymous." if q.anonymous else ""
-    return f"Thanks! Your question is #{q.number}. {nxt}{anonymous}"
+        said.append(_("It is posted in the questions channel, where people can vote for it."))
+    if q.anonymous:
+        said.append(_("It is shown as Anonymous."))
+    return sentences(*said)
 
 
 class Asking(commands.Cog):
@@ -105,13 +114,14 @@ class Asking(commands.Cog):
                 await self.answers.set_question_notify(q.id, interaction.user.id, notify)
             found = await self.similar.hint(q)
             instead = found[1] if found is not None else None
-            text = confirmation(q)
+            _ = reader(interaction)
+            text = confirmation(q, _)
             if notify is not None:
-                text = f"{text} {ask_notify_note(notify)}"
+                text = sentences(text, ask_notify_note(notify, _))
             if instead is not None:
-                text = f"{text}\n\n{hint_text(instead.number, instead.text, shown)}"
+                text = f"{text}\n\n{hint_text(instead.number, instead.text, shown, _)}"
             try:
-                await reply(interaction, text, view=confirmation_view(q, instead))
+                await reply(interaction, text, view=confirmation_view(q, instead, _))
             except discord.HTTPException:
                 # the question is stored: say so once more rather than leave the asker guessing
                 log.warning("the confirmation of #%d failed; sending it again", q.number)
@@ -126,15 +136,19 @@ class Asking(commands.Cog):
         async with answering(interaction, catch_all=True):
             q = await self.questions.get_by_id(question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(msg("This question no longer exists."))
             session = question_session(interaction, q)
             mine, kept = await self.questions.vote_instead(
                 question_id, into_id, interaction.user.id
             )
             await edit_clicked(
                 interaction,
-                content=f"Your question #{mine.number} is withdrawn, and your vote goes to "
-                f"#{kept.number}. Thank you!",
+                content=msg(
+                    "Your question #{number} is withdrawn, and your vote goes to #{kept}. "
+                    "Thank you!",
+                    number=mine.number,
+                    kept=kept.number,
+                ),
                 view=None,
             )
             await self.posting.refresh(session, mine)
@@ -147,13 +161,16 @@ class Asking(commands.Cog):
             session = session_of(interaction)
             mine = await self.answers.mine(self.runs[session.id].id, interaction.user.id)
             if not mine.own and not mine.others:
-                await reply(interaction, "You have not asked anything in this session yet; /ask.")
+                await reply(
+                    interaction, msg("You have not asked anything in this session yet; /ask.")
+                )
                 return
+            _ = reader(interaction)
             await reply(
                 interaction,
                 "",
-                embed=myquestions_embed(mine, session),
-                view=edit_view([item.question for item in mine.own]),
+                embed=myquestions_embed(mine, session, _),
+                view=edit_view([item.question for item in mine.own], _),
             )
 
     @app_commands.command(name="withdraw", description="Withdraw one of your questions.")
@@ -163,7 +180,7 @@ class Asking(commands.Cog):
         async with answering(interaction):
             session = session_of(interaction)
             q = await self.questions.withdraw(self.runs[session.id].id, number, interaction.user.id)
-            await reply(interaction, f"#{q.number} is withdrawn.")
+            await reply(interaction, msg("#{number} is withdrawn.", number=q.number))
             await self.posting.refresh(session, q)
 
     # ------------------------------------------------------------ chat capture
@@ -187,7 +204,8 @@ class Asking(commands.Cog):
         self, message: discord.Message, session: Session, refusal: Refusal
     ) -> None:
         """A refused chat question: a reaction for all to see, the reason by DM to its writer
-        only (nothing if their DMs are closed), at most once per person per cooldown."""
+        only (nothing if their DMs are closed), at most once per person per cooldown. A direct
+        message tells the bot no language: it is in the session's."""
         try:
             await message.add_reaction(REFUSED)
         except discord.HTTPException:
@@ -199,12 +217,18 @@ class Asking(commands.Cog):
         if last is not None and (now - last).total_seconds() < quiet:
             return
         self._told[key] = now
-        with contextlib.suppress(discord.HTTPException):  # DMs closed (50007): the reaction does
-            await message.author.send(
-                f"Your message in #{getattr(message.channel, 'name', 'questions')} was not taken "
-                f"as a question: {refusal.message}",
-                allowed_mentions=discord.AllowedMentions.none(),
+        channel = getattr(message.channel, "name", "questions")
+
+        def words(_: Localizer) -> str:
+            return _(
+                "Your message in #{channel} was not taken as a question: {reason}",
+                channel=channel,
+                reason=refusal.text,
             )
+
+        text = in_languages(session.languages, words, limit=CONTENT)
+        with contextlib.suppress(discord.HTTPException):  # DMs closed (50007): the reaction does
+            await message.author.send(text, allowed_mentions=discord.AllowedMentions.none())
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

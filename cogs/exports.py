@@ -1,4 +1,5 @@
-"""/qa export: organizers get the session's report or export as a file, only they can see it.
+"""/qa export: organizers get the session's report or export as a file, only they can see it,
+the readable formats (html, md) in the organizer's language.
 
 The command joins the `/qa` group that the bot hands in (the moderation cog's), so it is in the
 tree before the bot syncs its commands at the end of setup_hook.
@@ -17,14 +18,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import Refusal
+from bot.i18n import Localizer, language_of, msg
 from bot.reports import Reports
 from bot.runs import Runs
-from cogs._common import defer, require_organizer, session_of
+from cogs._common import defer, reader, require_organizer, session_of
 from cogs.errors import answering
 
 log = logging.getLogger(__name__)
-
-FORMAT_NAMES = {"html": "report", "csv": "spreadsheet", "md": "Markdown report", "json": "export"}
 
 Format = Literal["html", "csv", "md", "json"]
 
@@ -69,25 +69,48 @@ class Exports(commands.Cog):
             require_organizer(interaction, session)
             await defer(interaction)
             run = self.runs[session.id]
-            data, questions = await self.reports.render(format, run)
+            data, questions = await self.reports.render(
+                format, run, lang=language_of(interaction.locale)
+            )
             name = f"{session.id}-{'rehearsal' if run.is_rehearsal else 'qa'}-report.{format}"
             limit = interaction.filesize_limit
             if len(data) > limit:
                 data, name = await asyncio.to_thread(zipped, data, name)
             if len(data) > limit:
                 raise Refusal(
-                    f"The {format} file is too large for Discord ({len(data) // 1_000_000} MB); "
-                    "get it on the bot's machine: python run_bot.py report --session "
-                    f"{session.id} --format {format} --out FILE"
+                    msg(
+                        "The {format} file is too large for Discord ({size} MB); get it on the "
+                        "bot's machine: python run_bot.py report --session {session} --format "
+                        "{format} --out FILE",
+                        format=format,
+                        size=len(data) // 1_000_000,
+                        session=session.id,
+                    )
                 )
-            what = FORMAT_NAMES[format]
-            kind = "rehearsal" if run.is_rehearsal else "session"
+            text = delivered(format, run.is_rehearsal, questions, reader(interaction))
             await interaction.followup.send(
-                f"The Q&A {what} of this {kind}: {questions} "
-                f"question{'s' if questions != 1 else ''}.",
-                file=discord.File(io.BytesIO(data), filename=name),
-                ephemeral=True,
+                text, file=discord.File(io.BytesIO(data), filename=name), ephemeral=True
             )
+
+
+def delivered(format: str, rehearsal: bool, questions: int, _: Localizer) -> str:
+    """What comes with the file: what it is, of what, with how many questions."""
+    count = _.ngettext("{count} question", "{count} questions", questions)
+    if format == "html":
+        if rehearsal:
+            return _("The Q&A report of this rehearsal: {questions}.", questions=count)
+        return _("The Q&A report of this session: {questions}.", questions=count)
+    if format == "csv":
+        if rehearsal:
+            return _("The Q&A spreadsheet of this rehearsal: {questions}.", questions=count)
+        return _("The Q&A spreadsheet of this session: {questions}.", questions=count)
+    if format == "md":
+        if rehearsal:
+            return _("The Q&A Markdown report of this rehearsal: {questions}.", questions=count)
+        return _("The Q&A Markdown report of this session: {questions}.", questions=count)
+    if rehearsal:
+        return _("The Q&A export of this rehearsal: {questions}.", questions=count)
+    return _("The Q&A export of this session: {questions}.", questions=count)
 
 
 def zipped(data: bytes, name: str) -> tuple[bytes, str]:

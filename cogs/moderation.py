@@ -1,5 +1,8 @@
 """The `/qa` commands and the moderation card: approve, reject, edit, merge, label, queue, pick.
 
+Replies are in the moderator's language; the cards, vote messages and announcements the
+commands change are public, in the session's languages.
+
 Who may moderate is decided at run time from the session file's roles (or Manage Server) on every
 command and every button click; the commands are not hidden behind Discord's default member
 permissions, so a Moderator or Organizer role works without server overrides.
@@ -15,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import Refusal
+from bot.i18n import Message, Text, joined, msg, nmsg
 from bot.questions import Question, QuestionService
 from bot.schedule import ScheduleService
 from bot.sessions import Session
@@ -22,8 +26,10 @@ from bot.states import wording
 from cogs._common import (
     edit_clicked,
     label_choices,
+    public_say,
     qabot,
     question_session,
+    reader,
     reply,
     require_moderator,
     session_of,
@@ -40,7 +46,8 @@ log = logging.getLogger(__name__)
 
 
 class Context:
-    """What every moderator action needs: the bot, the session, its run and who acts."""
+    """What every moderator action needs: the bot, the session, its run, who acts and in which
+    language (`_`)."""
 
     def __init__(self, interaction: discord.Interaction, session: Session | None = None) -> None:
         self.interaction = interaction
@@ -50,10 +57,11 @@ class Context:
         self.run = self.bot.runs[self.session.id]
         self.actor_id = interaction.user.id
         self.actor_name = interaction.user.display_name
+        self._ = reader(interaction)
         assert interaction.guild is not None
         self.guild: discord.Guild = interaction.guild
 
-    def outcome(self, q: Question, verb: str | None = None) -> str:
+    def outcome(self, q: Question, verb: Text | None = None) -> Message:
         return outcome(q, self.actor_name, verb)
 
 
@@ -93,7 +101,7 @@ class Moderation(
         async with answering(interaction, catch_all=True):
             q = await self.questions.get_by_id(question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(msg("This question no longer exists."))
             # rights are checked against the question's own session, in its own server
             ctx = Context(interaction, question_session(interaction, q))
             try:
@@ -105,13 +113,15 @@ class Moderation(
                 if current is not None:
                     await self.posting.refresh(ctx.session, current)
                 return
-            view = card_view(q, author_blocked=action == "block")
-            await edit_clicked(
-                interaction, embed=card_embed(ctx.session, q, ctx.outcome(q, verb)), view=view
-            )
+            say = public_say(ctx.session)
+            view = card_view(q, author_blocked=action == "block", say=say)
+            embed = card_embed(ctx.session, q, ctx.outcome(q, verb), say=say)
+            await edit_clicked(interaction, embed=embed, view=view)
             await self.posting.refresh(ctx.session, q, card=False)
 
-    async def _apply(self, ctx: Context, action: str, q: Question) -> tuple[Question, str | None]:
+    async def _apply(
+        self, ctx: Context, action: str, q: Question
+    ) -> tuple[Question, Message | None]:
         core = self.questions
         if action == "approve":
             return await core.approve(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
@@ -121,9 +131,9 @@ class Moderation(
             return await core.dismiss(q.run_id, q.number, ctx.actor_id, ctx.actor_name), None
         if action == "unblock":
             done = await core.unblock_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
-            return done, f"{wording(q.state).outcome}; author unblocked"
+            return done, msg("{state}; author unblocked", state=wording(q.state).outcome)
         done = await core.block_author(q.id, ctx.session.id, ctx.actor_id, ctx.actor_name)
-        return done, f"{wording(done.state).outcome}; author blocked"
+        return done, msg("{state}; author blocked", state=wording(done.state).outcome)
 
     # ------------------------------------------------------------ one question
 
@@ -133,7 +143,10 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             q = await self.questions.approve(ctx.run.id, number, ctx.actor_id, ctx.actor_name)
-            await reply(interaction, f"#{q.number} approved; it is in the queue for votes.")
+            await reply(
+                interaction,
+                msg("#{number} approved; it is in the queue for votes.", number=q.number),
+            )
             await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     @app_commands.command(name="reject", description="Reject a question waiting for review.")
@@ -146,7 +159,7 @@ class Moderation(
             q = await self.questions.reject(
                 ctx.run.id, number, ctx.actor_id, ctx.actor_name, reason
             )
-            await reply(interaction, f"#{q.number} rejected.")
+            await reply(interaction, msg("#{number} rejected.", number=q.number))
             await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     @app_commands.command(
@@ -160,7 +173,10 @@ class Moderation(
                 ctx.run.id, number, text, ctx.actor_id, ctx.actor_name,
                 ctx.session.spec.questions.max_length,
             )  # fmt: skip
-            await reply(interaction, f"#{q.number} edited; the original stays in the log.")
+            await reply(
+                interaction,
+                msg("#{number} edited; the original stays in the log.", number=q.number),
+            )
             await self.posting.refresh(ctx.session, q)
 
     @app_commands.command(name="merge", description="Merge a duplicate into another question.")
@@ -173,10 +189,15 @@ class Moderation(
             )
             await reply(
                 interaction,
-                f"#{dup.number} merged into #{kept.number}: {kept.votes} votes, "
-                f"also asked by {kept.co_askers}.",
+                msg(
+                    "#{number} merged into #{into}: {votes}, also asked by {askers}.",
+                    number=dup.number,
+                    into=kept.number,
+                    votes=nmsg("{count} vote", "{count} votes", kept.votes),
+                    askers=kept.co_askers,
+                ),
             )
-            merged = ctx.outcome(dup, f"Merged into #{kept.number}")
+            merged = ctx.outcome(dup, msg("Merged into #{number}", number=kept.number))
             await self.posting.refresh(ctx.session, dup, outcome=merged)
             await self.posting.refresh(ctx.session, kept)
 
@@ -190,7 +211,9 @@ class Moderation(
                 ctx.session, ctx.run.id, number, label, ctx.actor_id, ctx.actor_name
             )
             name = label_name(ctx.session, q.label_id)
-            await reply(interaction, f"#{q.number} is labelled {name}.")
+            await reply(
+                interaction, msg("#{number} is labelled {label}.", number=q.number, label=name)
+            )
             await self.posting.refresh(ctx.session, q)
 
     @app_commands.command(name="dismiss", description="Set an approved question aside.")
@@ -203,7 +226,7 @@ class Moderation(
             q = await self.questions.dismiss(
                 ctx.run.id, number, ctx.actor_id, ctx.actor_name, reason
             )
-            await reply(interaction, f"#{q.number} set aside.")
+            await reply(interaction, msg("#{number} set aside.", number=q.number))
             await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     # ----------------------------------------------------------------- queue
@@ -213,7 +236,7 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             view = await self.questions.queue(ctx.run.id)
-            await reply(interaction, "", embed=queue_embed(ctx.session, view))
+            await reply(interaction, "", embed=queue_embed(ctx.session, view, ctx._))
 
     @app_commands.command(name="next", description="Answer the top-voted question next.")
     @app_commands.describe(speaker="Only questions for this speaker")
@@ -222,7 +245,7 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             if speaker is not None and ctx.session.speaker(speaker) is None:
-                raise Refusal("That speaker is not in this session; pick one from the list.")
+                raise Refusal(msg("That speaker is not in this session; pick one from the list."))
             live, done = await self.questions.next_question(
                 ctx.run.id, ctx.actor_id, ctx.actor_name, speaker
             )
@@ -237,14 +260,24 @@ class Moderation(
             await self._went_live(ctx, live, done)
 
     async def _went_live(self, ctx: Context, live: Question, done: Question | None) -> None:
-        extra = f" #{done.number} is marked answered." if done else ""
-        await reply(ctx.interaction, f"Now answering #{live.number}.{extra}")
+        now = msg("Now answering #{number}.", number=live.number)
+        if done is not None:
+            await reply(
+                ctx.interaction,
+                joined(now, msg("#{number} is marked answered.", number=done.number)),
+            )
+        else:
+            await reply(ctx.interaction, now)
         error = await self.posting.announce_live(ctx.session, live)
         if error is not None:
             await reply(
                 ctx.interaction,
-                f"The live channel announcement of #{live.number} could not be posted ({error}); "
-                "the bot retries it while the question is live.",
+                msg(
+                    "The live channel announcement of #{number} could not be posted ({error}); "
+                    "the bot retries it while the question is live.",
+                    number=live.number,
+                    error=error,
+                ),
             )
         await self.posting.refresh(ctx.session, live, outcome=ctx.outcome(live))
         if done is not None:
@@ -255,7 +288,7 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             q = await self.questions.answered(ctx.run.id, ctx.actor_id, ctx.actor_name)
-            await reply(interaction, f"#{q.number} is answered.")
+            await reply(interaction, msg("#{number} is answered.", number=q.number))
             await self.posting.refresh(ctx.session, q, outcome=ctx.outcome(q))
 
     # ---------------------------------------------------------------- intake
@@ -273,9 +306,9 @@ class Moderation(
     async def _intake(self, ctx: Context, value: str) -> None:
         await self.schedule.set_intake(ctx.session.id, value, ctx.actor_id)
         if value == "open":
-            text = "Questions are open; they stay open until `/qa close`."
+            text = msg("Questions are open; they stay open until `/qa close`.")
         else:
-            text = "Questions are closed; `/qa open` opens them again."
+            text = msg("Questions are closed; `/qa open` opens them again.")
         await reply(ctx.interaction, text)
 
     # ---------------------------------------------------------------- people
@@ -288,7 +321,9 @@ class Moderation(
             await self.questions.block(
                 ctx.session.id, ctx.run.id, user.id, ctx.actor_id, ctx.actor_name
             )
-            await reply(interaction, f"{user.mention} can no longer ask questions here.")
+            await reply(
+                interaction, msg("{user} can no longer ask questions here.", user=user.mention)
+            )
 
     @app_commands.command(name="unblock", description="Let a blocked person ask again.")
     @app_commands.describe(user="Who to unblock in this session")
@@ -296,4 +331,7 @@ class Moderation(
         async with answering(interaction):
             ctx = Context(interaction)
             await self.questions.unblock(ctx.session.id, ctx.run.id, user.id, ctx.actor_id)
-            await reply(interaction, f"The block of {user.mention} made with /qa block is lifted.")
+            await reply(
+                interaction,
+                msg("The block of {user} made with /qa block is lifted.", user=user.mention),
+            )

@@ -7,6 +7,9 @@
   channels with the right overwrites, the two roles) and says what it made.
 - `/qa screen` (moderators): the presenter screen's address for this session, private.
 
+Each answers in the language of the person who asked; the channels' topics `/qa setup` writes
+are in the session's languages.
+
 The commands join the `/qa` group the bot hands in.
 """
 
@@ -22,11 +25,13 @@ from discord.ext import commands
 
 from bot.doctor import check, render_discord
 from bot.errors import Refusal
+from bot.i18n import msg
 from bot.setup_plan import plan_setup
 from bot.setup_plan import report as setup_report
 from cogs._common import (
     defer,
     only_session_here,
+    reader,
     reply,
     require_moderator,
     require_organizer,
@@ -76,22 +81,29 @@ class Organizers(commands.Cog):
             session = only_session_here(interaction)
             require_organizer(interaction, session)
             snapshot = build_snapshot(self.bot, [session], self.bot.pins())
-            await reply(interaction, render_discord(check(snapshot).findings))
+            findings = check(snapshot).findings
+            await reply(interaction, render_discord(findings, _=reader(interaction)))
 
     async def setup(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
             session = only_session_here(interaction)
             member = interaction.user
             if not isinstance(member, discord.Member) or not member.guild_permissions.manage_guild:
-                raise Refusal("Only members with Manage Server can run /qa setup.")
+                raise Refusal(msg("Only members with Manage Server can run /qa setup."))
             guild = session_guild(self.bot, session)
             if guild is None:
-                raise Refusal("The session's server is not known yet; try again in a moment.")
+                raise Refusal(msg("The session's server is not known yet; try again in a moment."))
             await defer(interaction)
-            plan = plan_setup(session_seen(guild, session), session.title)
+            plan = plan_setup(session_seen(guild, session), session.title, session.languages)
             made, failed = await apply_setup(guild, session, plan)
-            log.info("session %s: /qa setup made %s; failed %s", session.id, made, failed)
-            await reply(interaction, setup_report(plan, made, failed)[:2000])
+            log.info(
+                "session %s: /qa setup made %s; failed %s",
+                session.id,
+                [str(m) for m in made],
+                [str(f) for f in failed],
+            )
+            said = setup_report(plan, made, failed, reader(interaction))
+            await reply(interaction, said[:2000])
 
     async def screen(self, interaction: discord.Interaction) -> None:
         async with answering(interaction):
@@ -100,16 +112,22 @@ class Organizers(commands.Cog):
             screen = self.bot.screen
             if screen is None:
                 raise Refusal(
-                    "The presenter screen is off: start the bot with --screen HOST:PORT "
-                    "(README, 'The question on screen')."
+                    msg(
+                        "The presenter screen is off: start the bot with --screen HOST:PORT "
+                        "(README, 'The question on screen')."
+                    )
                 )
             full = await screen.url_for(session.id)
             overlay = await screen.url_for(session.id, overlay=True)
             await reply(
                 interaction,
-                "The presenter screen of this session (keep these addresses private):\n"
-                f"Full screen, for screen sharing: <{full}>\n"
-                f"Lower third, as an OBS browser source: <{overlay}>",
+                msg(
+                    "The presenter screen of this session (keep these addresses private):\n"
+                    "Full screen, for screen sharing: <{full}>\n"
+                    "Lower third, as an OBS browser source: <{overlay}>",
+                    full=full,
+                    overlay=overlay,
+                ),
             )
 
 

@@ -16,11 +16,12 @@ vote messages (questions channel) and live announcements (live channel). Passes 
   posts that failed (Discord error, missing permission, missing channel) are retried, a live
   announcement included.
 
-Every channel gets at most about 5 messages per 5 seconds. Passes of one kind and session run
-one at a time under a lock, and a question gets a message only while its id is NULL, so nothing
-is posted twice. A message Discord refuses for good (400) is marked with its reason and never
-holds back the ones behind it. Moderators are told once when posting in a channel fails, once
-when it works again, and once per message refused for good.
+Every message is said in the session's languages (`cogs._common.public_say`), and so are the
+notices to moderators. Every channel gets at most about 5 messages per 5 seconds. Passes of one
+kind and session run one at a time under a lock, and a question gets a message only while its
+id is NULL, so nothing is posted twice. A message Discord refuses for good (400) is marked with
+its reason and never holds back the ones behind it. Moderators are told once when posting in a
+channel fails, once when it works again, and once per message refused for good.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ from discord.ext import commands
 
 from bot.answers import AnswerService
 from bot.delivery import RETRY_SECONDS, Pacer, plan_cards
+from bot.i18n import Text
 from bot.questions import Question, QuestionService
 from bot.sessions import Session
 from bot.similar import SimilarQuestions
 from bot.states import VOTABLE, State
-from cogs._common import session_channel
+from cogs._common import public_say, session_channel
 from cogs._telling import NOT_FOUND, Telling, error_of, refused_for_good
 from cogs._views import (
     card_embed,
@@ -244,18 +246,19 @@ class Posting(commands.Cog):
     ) -> tuple[str | None, discord.Embed, discord.ui.View | None]:
         """(content, embed, view) of the message for this question, or this digest of them."""
         q = group[0]
+        say = public_say(session)
         if kind == "cards" and len(group) > 1:
-            return None, digest_embed(group), None
+            return None, digest_embed(group, say), None
         if kind == "cards":
             duplicate = duplicates.get(q.id)
             return (
                 None,
-                card_embed(session, q, duplicate=duplicate),
-                card_view(q, duplicate=duplicate),
+                card_embed(session, q, duplicate=duplicate, say=say),
+                card_view(q, duplicate=duplicate, say=say),
             )
         if kind == "votes":
-            return None, vote_embed(session, q), vote_view(q)
-        return live_content(q), live_embed(session, q), None
+            return None, vote_embed(session, q, say=say), vote_view(q)
+        return live_content(q, say), live_embed(session, q, say), None
 
     async def _record(self, kind: str, group: list[Question], message_id: int) -> None:
         if kind == "cards" and len(group) > 1:
@@ -277,15 +280,15 @@ class Posting(commands.Cog):
                 await self.answers.record_live_post(group[0].id, channel, message_id)
 
     async def _refused(
-        self, session: Session, kind: str, group: list[Question], error: str
+        self, session: Session, kind: str, group: list[Question], error: Text
     ) -> None:
         if kind in ("cards", "votes"):
-            await self.questions.set_refused([q.id for q in group], kind[:-1], error)
+            await self.questions.set_refused([q.id for q in group], kind[:-1], str(error))
         await self.telling.refused(session, CHANNEL[kind], group, error)
 
     # ---------------------------------------------------------------- the live one
 
-    async def announce_live(self, session: Session, q: Question) -> str | None:
+    async def announce_live(self, session: Session, q: Question) -> Text | None:
         """Announce the question being answered now; return None, or what went wrong (it is
         retried while the question is live, after a restart too)."""
         if not self.bot.servers_known.is_set():
@@ -317,7 +320,7 @@ class Posting(commands.Cog):
         q: Question,
         *,
         card: bool = True,
-        outcome: str | None = None,
+        outcome: Text | None = None,
     ) -> None:
         """Bring a question's card and vote message in line with its stored state.
 
@@ -326,11 +329,12 @@ class Posting(commands.Cog):
         if card and q.card_message_id is not None and not await self.questions.card_is_shared(q):
             # a digest card (shared by several questions) stays as posted
             duplicate = (await self.duplicates([q])).get(q.id)
+            say = public_say(session)
             await _edit(
                 self._channel(session, "cards"),
                 q.card_message_id,
-                card_embed(session, q, outcome, duplicate=duplicate),
-                card_view(q, duplicate=duplicate),
+                card_embed(session, q, outcome, duplicate=duplicate, say=say),
+                card_view(q, duplicate=duplicate, say=say),
             )
         if q.vote_message_id is not None:
             await _edit(

@@ -2,7 +2,8 @@
 
 `bot.schedule.ScheduleService` decides what to post and keeps the log; this cog is its Discord
 side (its `SchedulePort`): it keeps one APScheduler job per post to come, words each post
-(cogs/_schedule_text.py) and sends it to the session's channel.
+(cogs/_schedule_text.py) in the session's languages and sends it to the session's channel.
+/program and /schedule answer in the language of the person who asked.
 
 Jobs read the bot's clock; a clock that is not the wall clock (tests) is honoured by firing each
 job after the same span of wall-clock time. Posts whose sending failed are retried by an
@@ -22,7 +23,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import RETRY_SECONDS, describe_error
+from bot.delivery import RETRY_SECONDS, error_message
+from bot.i18n import Localizer, Message, in_languages
 from bot.program import Decision, Timeline
 from bot.schedule import Due, ScheduleService, Sent
 from bot.sessions import Session
@@ -31,6 +33,7 @@ from cogs._common import (
     channel_mention,
     defer,
     only_session_here,
+    reader,
     reply,
     require_moderator,
     session_channel,
@@ -44,6 +47,7 @@ from cogs._schedule_text import (
     status_message,
     too_large,
 )
+from cogs._telling import NOT_FOUND
 from cogs.errors import answering
 from cogs.exports import zipped
 
@@ -99,7 +103,12 @@ class Schedule(commands.Cog):
     # ------------------------------------------------------------ the port
 
     def word(self, timeline: Timeline, due: Due) -> str:
-        return post_text(timeline, due, channel_mention(self.bot, timeline.session, "questions"))
+        session = timeline.session
+
+        def words(_: Localizer) -> str:
+            return post_text(timeline, due, channel_mention(self.bot, session, "questions", _), _)
+
+        return in_languages(session.languages, words, by_line=True)
 
     async def send(
         self, session: Session, channel: str, content: str, file: tuple[str, bytes] | None = None
@@ -118,7 +127,8 @@ class Schedule(commands.Cog):
         if len(data) > limit:
             data, name = await asyncio.to_thread(zipped, data, name)
         if len(data) > limit:
-            message = await found.send(f"{content}\n{too_large(session.id)}")
+            note = in_languages(session.languages, lambda _: too_large(session.id, _))
+            message = await found.send(f"{content}\n{note}"[:2000])
         else:
             message = await found.send(content, file=discord.File(io.BytesIO(data), name))
         return Sent(message.id, found.id)
@@ -177,7 +187,7 @@ class Schedule(commands.Cog):
         async with answering(interaction):
             session = only_session_here(interaction)
             timeline, rows, now = await self.service.agenda(session.id)
-            await reply(interaction, program_message(timeline, rows, now))
+            await reply(interaction, program_message(timeline, rows, now, _=reader(interaction)))
 
     @schedule.command(name="delay", description="Shift every segment not yet started (moderators)")
     @app_commands.describe(minutes="Minutes of program time; negative brings the program forward")
@@ -192,20 +202,23 @@ class Schedule(commands.Cog):
             await defer(interaction)
             delayed = await self.service.delay(session.id, minutes, interaction.user.id)
             # applied and committed: from here on, say what happened, whatever Discord does
-            announced = await self._announce(session, delay_message(delayed, minutes))
-            await reply(interaction, delay_reply(delayed, minutes, announced))
+            text = in_languages(
+                session.languages, lambda _: delay_message(delayed, minutes, _), by_line=True
+            )
+            announced = await self._announce(session, text)
+            await reply(interaction, delay_reply(delayed, minutes, announced, reader(interaction)))
 
-    async def _announce(self, session: Session, text: str) -> str | None:
+    async def _announce(self, session: Session, text: str) -> Message | None:
         """Post in the live channel; return None, or why it could not be posted."""
         channel = session_channel(self.bot, session, "live")
         if channel is None:
             log.warning("%s: no live channel to announce the delay", session.id)
-            return "channel not found"
+            return NOT_FOUND
         try:
             await channel.send(text)
         except discord.HTTPException as exc:
             log.warning("%s: the delay announcement failed: %s", session.id, exc)
-            return describe_error(exc.status, exc.text)
+            return error_message(exc.status, exc.text)
         return None
 
     @schedule.command(name="status", description="The next program posts and any delay")
@@ -214,4 +227,4 @@ class Schedule(commands.Cog):
             session = session_of(interaction)
             require_moderator(interaction, session)
             timeline, records, now = await self.service.status(session.id)
-            await reply(interaction, status_message(timeline, records, now))
+            await reply(interaction, status_message(timeline, records, now, reader(interaction)))

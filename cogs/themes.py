@@ -14,12 +14,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import Refusal
+from bot.i18n import msg
 from bot.questions import QuestionService
 from bot.similar import SimilarQuestions
 from bot.similarity_text import themes_description
-from cogs._common import edit_clicked, question_session, reply, shown
+from cogs._common import edit_clicked, public_say, question_session, reply, shown
 from cogs._views import card_embed
-from cogs.errors import answering
+from cogs.errors import answering, handle_error
 from cogs.moderation import Context
 from cogs.posting import Posting
 
@@ -63,11 +64,12 @@ class Themes(commands.Cog):
             ctx = Context(interaction)
             found = await self.similar.themes(ctx.session, ctx.run.id)
             labels = {label.id: label.name for label in ctx.session.spec.labels}
+            _ = ctx._
             embed = discord.Embed(
-                title="Themes of the open questions",
-                description=themes_description(found, labels, shown),
+                title=_("Themes of the open questions"),
+                description=themes_description(found, labels, shown, _=_),
             )
-            embed.set_footer(text="Grouped by their words; /qa next speaker:… or /qa pick N")
+            embed.set_footer(text=_("Grouped by their words; /qa next speaker:… or /qa pick N"))
             await reply(interaction, "", embed=embed)
 
     @commands.Cog.listener()
@@ -79,19 +81,20 @@ class Themes(commands.Cog):
             q = await self.questions.get_by_id(question_id)
             kept = await self.questions.get_by_id(into_id)
             if q is None or kept is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(msg("This question no longer exists."))
             ctx = Context(interaction, question_session(interaction, q))
             try:
                 dup, kept = await self.questions.merge(
                     q.run_id, q.number, kept.number, ctx.actor_id, ctx.actor_name
                 )
             except Refusal as refusal:
-                await reply(interaction, refusal.message)
+                await handle_error(interaction, refusal)
                 current = await self.questions.get_by_id(question_id)
                 if current is not None:
                     await self.posting.refresh(ctx.session, current)
                 return
-            outcome = ctx.outcome(dup, f"Merged into #{kept.number}")
-            await edit_clicked(interaction, embed=card_embed(ctx.session, dup, outcome), view=None)
+            outcome = ctx.outcome(dup, msg("Merged into #{number}", number=kept.number))
+            embed = card_embed(ctx.session, dup, outcome, say=public_say(ctx.session))
+            await edit_clicked(interaction, embed=embed, view=None)
             await self.posting.refresh(ctx.session, dup, card=False)
             await self.posting.refresh(ctx.session, kept)

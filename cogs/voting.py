@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 
 from bot.errors import Refusal
+from bot.i18n import msg
 from bot.questions import QuestionService
 from cogs._common import edit_clicked, question_session
 from cogs._views import vote_count_view
@@ -30,7 +31,7 @@ class Voting(commands.Cog):
         async with answering(interaction, catch_all=True):
             q = await self.questions.get_by_id(question_id)
             if q is None:
-                raise Refusal("This question no longer exists.")
+                raise Refusal(msg("This question no longer exists."))
             session = question_session(interaction, q)
             try:
                 _voted, votes = await self.questions.toggle_vote(question_id, interaction.user.id)

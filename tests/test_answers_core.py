@@ -580,7 +580,7 @@ async def test_a_private_answer_to_an_anonymous_asker_reaches_them_only(core: Co
     assert "asker" not in json.dumps([e.detail for e in events if e.action != "asked"])
     # its public message says it was answered privately, and no more
     assert await core.answers.answer_counts([done.question.id]) == {done.question.id: (0, 1)}
-    assert answered_marker(0, 1) == "✍️ Answered privately to the asker."
+    assert str(answered_marker(0, 1)) == "✍️ Answered privately to the asker."
     # the asker sees it in /myquestions; nobody else does
     mine = await core.answers.mine(run, DAVE)
     assert [a.text for a in mine.own[0].answers] == ["Yes; here is whom to call: 555-0100."]

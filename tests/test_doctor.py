@@ -413,7 +413,7 @@ async def test_setup_makes_a_bare_server_pass_the_check(env: simcord.Env) -> Non
     made, failed = await apply_setup(guild, session, plan)
     await env.settle()
     assert failed == []
-    assert made == [
+    assert [str(m) for m in made] == [
         "the role Moderator",
         "the role Organizer",
         "#questions",

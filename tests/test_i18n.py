@@ -438,9 +438,29 @@ SCANNED: dict[str, set[str]] = {
     "bot/reports/html.py": set(),
     "bot/reports/synthesis.py": {"Other questions"},  # the JSON export's theme title
     "bot/screen/state.py": set(),
-    "cogs/errors.py": set(),
+    "bot/answers.py": set(),
+    "bot/followups.py": set(),
+    "bot/doctor.py": set(),
+    "bot/setup_plan.py": set(),
+    **{f"bot/{path.name}": set() for path in sorted((ROOT / "bot").glob("*_text.py"))},
+    **{f"cogs/{path.name}": set() for path in sorted((ROOT / "cogs").glob("*.py"))},
 }
-MARKERS = {"msg", "nmsg", "pmsg", "_", "gettext", "ngettext", "pgettext", "template"}
+SCANNED["cogs/_translator.py"] = {"command name"}  # the catalogs' context of command names
+SCANNED["cogs/_common.py"] = {"it does not exist"}  # a log line's words (_warn_once)
+# the names of the scheduler's jobs, for the operator's log
+SCANNED["cogs/posting.py"] = {"retry missing question messages"}
+SCANNED["cogs/schedule.py"] = {"retry failed program posts"}
+SCANNED["cogs/notices.py"] = {
+    "send notices to askers",
+    "session no longer served",  # a notice's failure reason, stored in the log
+}
+# the descriptions of /qa doctor, /qa setup, /qa screen: slash command texts, read from the
+# command tree and translated by cogs/_translator.py
+SCANNED["cogs/organizers.py"] = {"Check the session's", "Create the session's", "The presenter"}
+MARKERS = {"msg", "nmsg", "pmsg", "N_", "_", "gettext", "ngettext", "pgettext", "template"}
+#: Slash commands' names, descriptions and choices: cogs/_translator.py reads them from the
+#: command tree and translates them with the catalogs.
+COMMAND_TEXTS = {"command", "describe", "Command", "Group", "Choice", "choices"}
 WORDS = re.compile(r"[A-Za-z]{2,}[,;:.!?'’]* +[A-Za-z]{2,}")
 CODE = re.compile(r"[<>=/\\{}]|^[A-Z ]+\b|charset")
 
@@ -458,8 +478,10 @@ def english_strings(path: Path) -> Iterator[tuple[int, str]]:
             func = node.func
             name = getattr(func, "id", None) or getattr(func, "attr", "")
             owner = getattr(getattr(func, "value", None), "id", "")
-            if name in MARKERS or owner in ("log", "logging"):
+            if name in MARKERS or name in COMMAND_TEXTS or owner in ("log", "logging"):
                 ignored.update(id(sub) for sub in ast.walk(node))
+        if isinstance(node, ast.ClassDef):  # a command group's description
+            ignored.update(id(sub) for keyword in node.keywords for sub in ast.walk(keyword))
         if isinstance(node, ast.Raise) and node.exc is not None:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if getattr(raised, "id", None) != "Refusal":

@@ -93,7 +93,7 @@ def test_a_name_that_breaks_discords_rules_is_dropped() -> None:
 
 # Commands as messages write them: "/ask", "/qa queue", "/qa approve number:N".
 COMMAND = re.compile(r"/(qa [a-z]+|[a-z]+)( [a-z]+:)?")
-COMMANDS = {"ask", "myquestions", "withdraw", "program", "qa", "schedule"}
+COMMANDS = {"ask", "myquestions", "withdraw", "program", "qa", "schedule", "notify", "edit"}
 
 
 @pytest.mark.parametrize("code", languages()[1:])

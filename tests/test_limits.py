@@ -1,5 +1,7 @@
 """Discord's limits: the payload validator, the helpers that fit user text, and every message
-the bot builds, fed the largest inputs the session schema and intake allow.
+the bot builds, fed the largest inputs the session schema and intake allow, in every language:
+public messages in a session's languages (one, two, or all four, the longest of them differing
+from one message to the next), private ones in the reader's.
 
 The builders are listed in one table, `BUILDERS` (name -> function of drawn inputs, returning
 the payloads it makes); to follow a builder that moves, change its line there.
@@ -23,9 +25,27 @@ from hypothesis import strategies as st
 
 from bot import limits
 from bot.answers import MyQuestion, MyQuestions
-from bot.delivery import DIGEST_SIZE, describe_error, failure_notice, missing_channel_notice
+from bot.answers_text import (
+    answer_post,
+    answer_saved,
+    answered_marker,
+    answerer,
+    ask_notify_note,
+    edit_saved,
+    notice_content,
+    notify_set,
+    refuse_answer_state,
+    refuse_edit_state,
+    refuse_long_answer,
+    refuse_long_edit,
+)
+from bot.delivery import DIGEST_SIZE, error_message, failure_notice, missing_channel_notice
 from bot.delivery import recovery_notice as delivery_recovery_notice
+from bot.doctor import ChannelSeen, RoleSeen, SessionSeen, Snapshot, diagnose, render_discord
 from bot.errors import Refusal
+from bot.followups import followups
+from bot.i18n import Localizer, Say, Text, in_languages, languages, localize, say_in
+from bot.i18n import msg as msg_of
 from bot.limits import (
     PayloadError,
     PayloadProblem,
@@ -41,8 +61,9 @@ from bot.limits import (
     validate_choices,
     validate_message,
 )
-from bot.program import Timeline, agenda
+from bot.program import Timeline, agenda, plan_posts
 from bot.questions import QUEUE_SIZE, Question, QuestionService, QueueView
+from bot.schedule import Delayed
 from bot.sessions import (
     LABEL_NAME_MAX,
     LINE_MAX,
@@ -54,12 +75,16 @@ from bot.sessions import (
     SessionFile,
     load_session,
 )
+from bot.setup_plan import plan_setup
+from bot.setup_plan import report as plan_report
 from bot.similarity_text import hint_text
 from bot.states import wording
 from bot.storage.answers_repo import Answer, Notice
 from bot.storage.posts_repo import PostRecord, TopQuestion
 from bot.storage.repository import Run
-from cogs import _buttons, _common, _schedule_text, _views, asking
+from cogs import _buttons, _common, _schedule_text, _views, asking, exports
+from cogs._forms import AnswerForm, EditForm
+from cogs._telling import refused_notice
 from tests.conftest import GSEF
 
 # ============================================================================ the validator
@@ -397,6 +422,9 @@ def test_fit_lines_drops_what_does_not_fit_and_says_so() -> None:
 # ================================================================== every message builder
 
 STATES = ["pending", "approved", "live", "answered", "rejected", "dismissed", "merged", "withdrawn"]
+#: The languages of a session's public posts: one, two, or every one the bot speaks (Korean and
+#: Chinese say most things in fewer characters, Spanish in more: the longest one varies).
+SESSION_LANGUAGES = [["en"], ["es"], ["zh-TW"], ["en", "es"], ["ko", "zh-TW"], list(languages())]
 DISPLAY_NAME = 32  # Discord's maximum for a display name
 MAX_QUESTION = 4000  # the most a session's questions.max_length allows
 ID_MAX = 2**63 - 1  # SQLite's INTEGER
@@ -473,6 +501,7 @@ def sessions(draw: st.DrawFn) -> Session:
             "program": program,
             "discord": {"questions_channel": ref, "moderation_channel": "m" * 100},
             "questions": {"max_length": MAX_QUESTION},
+            "languages": draw(st.sampled_from(SESSION_LANGUAGES)),
         }
     )
     return Session(spec, source=mock.sentinel.path)  # type: ignore[arg-type]
@@ -514,6 +543,24 @@ class Inputs:
     counts: dict[str, int]
     error: str  # Discord's error text, as long as it comes
     typed: str  # what someone typed into an option
+    reader: str  # the language of the person a private message is for
+
+    @property
+    def _(self) -> Localizer:
+        return localize(self.reader)
+
+    @property
+    def say(self) -> Say:
+        """How a public message of the session words its short texts."""
+        return say_in(self.session.languages)
+
+    def public(self, words: Callable[..., str], *args: Any) -> str:
+        """A whole public text in the session's languages: `words(*args, _)` in each."""
+        return in_languages(self.session.languages, lambda _: words(*args, _))
+
+    def post(self, words: Callable[..., str], *args: Any) -> str:
+        """A program post in the session's languages, said line by line (cogs/schedule.py)."""
+        return in_languages(self.session.languages, lambda _: words(*args, _), by_line=True)
 
     def __repr__(self) -> str:
         spec, q = self.session.spec, self.question
@@ -523,7 +570,8 @@ class Inputs:
             f"{len(spec.speakers)} speakers, {len(spec.labels)} labels, "
             f"{len(spec.program)} segments, run={self.timeline.run.kind}, "
             f"question=#{q.number} {q.state} text={q.text[:40]!r}…({len(q.text)}), "
-            f"burst={len(self.many)}, actor={self.actor!r})"
+            f"burst={len(self.many)}, actor={self.actor!r}, "
+            f"languages={self.session.languages}, reader={self.reader})"
         )
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -561,6 +609,7 @@ def inputs(draw: st.DrawFn) -> Inputs:
         counts={state: draw(most(0, BIG)) for state in STATES},
         error=draw(hostile_text(5000)),
         typed=draw(hostile_text(6000)),
+        reader=draw(st.sampled_from(languages())),
     )
 
 
@@ -575,10 +624,9 @@ def msg(
     }
 
 
-def outcome(i: Inputs, verb: str | None = None) -> str:
+def outcome(i: Inputs, verb: Text | None = None) -> Text:
     """What `moderation.Context.outcome` makes of a moderator's action."""
-    word = verb or wording(i.question.state).outcome
-    return f"{word} by {escape_markdown(i.actor)}"
+    return _views.outcome(i.question, i.actor, verb)
 
 
 def _now(i: Inputs) -> datetime:
@@ -589,32 +637,32 @@ def _rows(i: Inputs) -> list[Any]:
     return agenda(i.timeline, {}, _now(i))
 
 
+CHANNEL = "#" + "q" * 100  # a questions channel named as long as Discord allows
+
+
 def _segment_messages(i: Inputs) -> list[Payload]:
-    return [
-        msg(
-            _schedule_text.segment_message(
-                i.timeline,
-                row,
-                late=True,
-                approved_waiting=i.counts["approved"],
-                questions_channel="#" + "q" * 100,
-            )
+    def post(row: Any) -> Callable[[Localizer], str]:
+        return lambda _: _schedule_text.segment_message(
+            i.timeline,
+            row,
+            late=True,
+            approved_waiting=i.counts["approved"],
+            questions_channel=CHANNEL,
+            _=_,
         )
-        for row in _rows(i)
-    ]
+
+    return [msg(i.post(post(row))) for row in _rows(i)]
 
 
 def _reminders(i: Inputs) -> list[Payload]:
     top = TopQuestion(i.question.number, i.question.text, i.question.votes)
-    return [
-        msg(
-            _schedule_text.reminder_message(
-                i.timeline, slot.start, slot.segment.title, i.counts, chosen
-            )
+
+    def post(slot: Any, chosen: TopQuestion | None) -> Callable[[Localizer], str]:
+        return lambda _: _schedule_text.reminder_message(
+            i.timeline, slot.start, slot.segment.title, i.counts, chosen, _
         )
-        for slot in i.session.slots
-        for chosen in (top, None)
-    ]
+
+    return [msg(i.post(post(slot, chosen))) for slot in i.session.slots for chosen in (top, None)]
 
 
 def _status(i: Inputs) -> list[Payload]:
@@ -634,8 +682,20 @@ def _status(i: Inputs) -> list[Payload]:
         for slot in i.session.slots
     }
     return [
-        msg(_schedule_text.status_message(i.timeline, records, now)) for records in ({}, failed)
+        msg(_schedule_text.status_message(i.timeline, records, now, i._))
+        for records in ({}, failed)
     ]
+
+
+def _delays(i: Inputs) -> list[Payload]:
+    moved = tuple(plan_posts(i.timeline))
+    delayed = Delayed(list(moved), 240 * 60, i.timeline)
+    out = []
+    for minutes in (240, -240, 1):
+        out.append(msg(i.post(_schedule_text.delay_message, delayed, minutes)))
+        for announced in (None, error_message(599, i.error)):
+            out.append(msg(_schedule_text.delay_reply(delayed, minutes, announced, i._)))
+    return out
 
 
 def _choices(i: Inputs, current: str, which: str) -> list[Payload]:
@@ -677,18 +737,137 @@ def _label_refusal(i: Inputs) -> list[Payload]:
     try:
         asyncio.run(service.label(i.session, 1, i.question.number, i.typed, 1, i.actor))
     except Refusal as refusal:
-        return [msg(refusal.message)]
+        return [msg(refusal.render(i.reader))]
     raise AssertionError("an unknown label was accepted")
 
 
 def _notices(i: Inputs) -> list[Payload]:
-    error = describe_error(i.counts["pending"] % 600, i.error)
+    error = error_message(i.counts["pending"] % 600, i.error)
+    numbers = ", ".join(f"#{BIG + n}" for n in range(20)) + " …"
     out = []
     for kind in ("moderation", "questions", "live"):
-        out.append(msg(failure_notice(kind, "c" * 100, i.counts["approved"], error)))
-        out.append(msg(delivery_recovery_notice(kind, i.counts["approved"], error)))
-        out.append(msg(missing_channel_notice(kind, 2**64 - 1, i.session.id)))
-        out.append(msg(missing_channel_notice(kind, "c" * 100, i.session.id)))
+        count = i.counts["approved"]
+        out += [
+            msg(i.public(failure_notice, kind, "c" * 100, count, error)),
+            msg(i.public(delivery_recovery_notice, kind, count, error)),
+            msg(i.public(missing_channel_notice, kind, 2**64 - 1, i.session.id)),
+            msg(i.public(missing_channel_notice, kind, "c" * 100, i.session.id)),
+            msg(i.public(refused_notice, kind, numbers, error)),
+        ]
+    return out
+
+
+def _direct_messages(i: Inputs) -> list[Payload]:
+    """Notices to askers and the chat-capture refusal: direct messages, in the session's
+    languages (a direct message comes with no reader's language)."""
+    q, by = i.question, answerer(i.actor, "speaker", i.session.spec.speakers[0].name)
+    out = []
+    for kind in ("approved", "rejected", "merged", "live", "answered", "followup"):
+        for role in ("asker", "co-asker", "follower"):
+            detail: dict[str, Any] = {"as": role, "reason": i.typed, "into": BIG}
+            if kind in ("answered", "followup"):
+                detail.update(answer=1, private=role == "asker")
+            text = notice_content(
+                kind, detail, number=q.number, session_title=i.session.title,
+                question_text=q.text, escape=escape_markdown, by=by, answer_text=i.typed[:1800],
+                link="https://discord.com/channels/" + "1" * 20 + "/" + "2" * 20 + "/" + "3" * 20,
+                languages=i.session.languages,
+            )  # fmt: skip
+            out.append(msg(text))
+    refusal = Refusal(msg_of("Your question is empty; write the question you want to ask."))
+    out.append(
+        msg(
+            i.public(
+                lambda _: _(
+                    "Your message in #{channel} was not taken as a question: {reason}",
+                    channel="q" * 100,
+                    reason=refusal.text,
+                )
+            )
+        )
+    )
+    return out
+
+
+def _thread_and_forum_posts(i: Inputs) -> list[Payload]:
+    """A written answer in the question's thread, and the follow-up forum's posts."""
+    q = i.question
+    out = []
+    for role in ("speaker", "moderator"):
+        by = answerer(i.actor, role, i.session.spec.speakers[0].name if role == "speaker" else None)
+        post = answer_post(by, i.typed[:1800], escape_markdown, i.session.languages)
+        out.append(msg(post))
+    unanswered = [dataclasses.replace(x, state="approved") for x in (q, *i.many[:3])]
+    for made in followups(unanswered, i.session, escape_markdown):
+        out.append({"name": made.title, "message": {"content": made.body}})
+        out.append(msg(made.body))
+    return out
+
+
+def _organizers(i: Inputs) -> list[Payload]:
+    """/qa doctor, /qa setup and /qa export, said to the organizer in their language."""
+    name = "n" * 100
+    channels = tuple(
+        ChannelSeen(kind, name if kind != "live" else 2**64 - 1, found=False, matches=0)
+        for kind in ("questions", "moderation", "live")
+    )
+    roles = (RoleSeen("moderator_role", "r" * 100, 0), RoleSeen("organizer_role", "r" * 100, 2))
+    seen = SessionSeen(
+        i.session.id, "s" * 200, None, guild_found=True, guild_id=2**63, guild_name="g" * 100,
+        channels=channels, roles=roles, chat_capture=True, bot_role="b" * 100,
+    )  # fmt: skip
+    broken = (seen, dataclasses.replace(seen, guild_found=False, guilds_joined=0))
+    findings = diagnose(Snapshot(broken, message_content=False))
+    plan = plan_setup(seen, i.session.title, i.session.languages)
+    made: list[Text] = [f"#{name}", msg_of("the role {role}", role="r" * 100)] * 3
+    failed = [
+        msg_of("Discord refused to create #{channel} ({error}).", channel=name, error=i.error)
+    ]
+    out = [
+        msg(render_discord(findings, _=i._)),
+        msg(plan_report(plan, made, failed, i._)[:2000]),
+        msg(plan.describe(i._)),
+    ]
+    for fmt in ("html", "csv", "md", "json"):
+        out.append(msg(exports.delivered(fmt, True, BIG, i._)))
+    for topic in (c.topic for c in plan.channels):
+        assert len(topic) <= 1024
+    return out
+
+
+def _forms(i: Inputs) -> list[Payload]:
+    """The forms of a written answer and of an asker's edit, in the reader's language."""
+
+    async def submit(interaction: Any, text: str) -> None:
+        return None
+
+    async def build() -> list[Payload]:
+        q = dataclasses.replace(i.question, number=BIG)
+        forms: list[discord.ui.Modal] = [
+            AnswerForm(q, private, i._, submit) for private in (False, True)
+        ]
+        forms.append(EditForm(q, MAX_QUESTION, i._, submit))
+        return [{"type": 9, "data": form.to_dict()} for form in forms]
+
+    return asyncio.run(build())
+
+
+def _private_replies(i: Inputs) -> list[Payload]:
+    """What people are told of their own actions: answers saved, edits, notice choices."""
+    _ = i._
+    out = [msg(answer_saved(BIG, private, _)) for private in (False, True)] + [
+        msg(edit_saved(BIG, _))
+    ]
+    out += [
+        msg(notify_set(own, voted, _)) for own in (False, True) for voted in (None, True, False)
+    ]
+    for refusal in (
+        refuse_long_answer(BIG, BIG),
+        refuse_answer_state(BIG, "merged", BIG),
+        refuse_edit_state(BIG, "answered"),
+        refuse_long_edit(BIG, BIG),
+    ):
+        out.append(msg(_.render(refusal)))
     return out
 
 
@@ -704,55 +883,80 @@ HEAVY = settings(
 #: Every message the bot builds today: name -> the payloads it makes from the inputs.
 BUILDERS: dict[str, Callable[[Inputs], list[Payload]]] = {
     "moderation card": lambda i: [
-        msg(embed=_views.card_embed(i.session, i.question), view=_views.card_view(i.question)),
         msg(
-            embed=_views.card_embed(i.session, i.question, outcome(i) + "; author blocked"),
-            view=_views.card_view(i.question, author_blocked=True),
+            embed=_views.card_embed(i.session, i.question),
+            view=_views.card_view(i.question, say=i.say),
         ),
-        msg(embed=_views.card_embed(i.session, i.question, outcome(i, f"Merged into #{BIG}"))),
+        msg(
+            embed=_views.card_embed(
+                i.session,
+                i.question,
+                outcome(i, msg_of("{state}; author blocked", state=wording("rejected").outcome)),
+            ),
+            view=_views.card_view(i.question, author_blocked=True, say=i.say),
+        ),
+        msg(
+            embed=_views.card_embed(
+                i.session, i.question, outcome(i, msg_of("Merged into #{number}", number=BIG))
+            )
+        ),
     ],
     "vote message": lambda i: [
-        msg(embed=_views.vote_embed(i.session, i.question), view=_views.vote_view(i.question))
+        msg(embed=_views.vote_embed(i.session, i.question), view=_views.vote_view(i.question)),
+        *(
+            msg(embed=_views.vote_embed(i.session, i.question, answered_marker(*counts)))
+            for counts in ((BIG, BIG), (1, 0), (BIG, 0), (0, 1))
+        ),
     ],
     "vote button after a click": lambda i: [
         msg(view=discord.ui.View().add_item(_buttons.VoteButton(i.question.id, BIG)))
     ],
     "live announcement": lambda i: [
         msg(
-            f"**Now answering #{i.question.number}**",
+            _views.live_content(i.question, i.say),
             embed=_views.live_embed(i.session, i.question),
         )
     ],
-    "digest card": lambda i: [msg(embed=_views.digest_embed(i.many))],
+    "digest card": lambda i: [msg(embed=_views.digest_embed(i.many, i.say))],
     "/qa queue": lambda i: [
         msg(
             embed=_views.queue_embed(
                 i.session,
                 QueueView(top=(i.many * QUEUE_SIZE)[:QUEUE_SIZE], counts=i.counts),
+                i._,
             )
         )
     ],
     "/myquestions": lambda i: [
-        msg(embed=_views.myquestions_embed(mine_of(i), i.session), view=_views.edit_view(i.many))
+        msg(
+            embed=_views.myquestions_embed(mine_of(i), i.session, i._),
+            view=_views.edit_view(i.many, i._),
+        )
     ],
     "/ask confirmation": lambda i: [
-        msg(asking.confirmation(i.question)),
+        msg(asking.confirmation(i.question, i._) + " " + ask_notify_note(True, i._)),
         msg(
-            asking.confirmation(i.question)
+            asking.confirmation(i.question, i._)
             + "\n\n"
-            + hint_text(BIG, i.question.text, escape_markdown),
-            view=_views.confirmation_view(i.question, i.question),
+            + hint_text(BIG, i.question.text, escape_markdown, i._),
+            view=_views.confirmation_view(i.question, i.question, i._),
         ),
     ],
     "card with a possible duplicate": lambda i: [
         msg(
             embed=_views.card_embed(i.session, i.question, duplicate=i.question),
-            view=_views.card_view(i.question, duplicate=i.question),
+            view=_views.card_view(i.question, duplicate=i.question, say=i.say),
         )
     ],
     "/qa label refusal": _label_refusal,
     "/qa label reply": lambda i: [
-        msg(f"#{BIG} is labelled {_views.label_name(i.session, lab.id)}.")
+        msg(
+            i._(
+                "#{number} is labelled {label}.",
+                number=BIG,
+                label=_views.label_name(i.session, lab.id),
+            )
+        )
         for lab in i.session.spec.labels
     ],
     "speaker autocomplete": lambda i: (
@@ -762,16 +966,37 @@ BUILDERS: dict[str, Callable[[Inputs], list[Payload]]] = {
     "segment posts": _segment_messages,
     "reminders": _reminders,
     "intake open": lambda i: [
-        msg(_schedule_text.intake_open_message(i.timeline, i.session.ends_at, "#" + "q" * 100))
+        msg(
+            i.post(
+                lambda _: _schedule_text.intake_open_message(
+                    i.timeline, i.session.ends_at, CHANNEL, _
+                )
+            )
+        )
     ],
-    "intake close": lambda i: [msg(_schedule_text.intake_close_message(i.timeline))],
+    "intake close": lambda i: [
+        msg(i.post(lambda _: _schedule_text.intake_close_message(i.timeline, _)))
+    ],
     "closing summary": lambda i: [
-        msg(_schedule_text.summary_message(i.timeline, _now(i), i.counts, override))
+        msg(i.post(_schedule_text.summary_message, i.timeline, _now(i), i.counts, override))
         for override in (None, "open", "closed")
     ],
-    "/program": lambda i: [msg(_schedule_text.program_message(i.timeline, _rows(i), _now(i)))],
+    "report and follow-ups posts": lambda i: [
+        msg(i.post(lambda _: _schedule_text.report_message(i.timeline, BIG, _))),
+        msg(i.post(lambda _: _schedule_text.followups_message(i.timeline, _))),
+        msg(i.post(lambda _: _schedule_text.too_large(i.session.id, _))),
+    ],
+    "/program": lambda i: [
+        msg(_schedule_text.program_message(i.timeline, _rows(i), _now(i), _=i._))
+    ],
     "/schedule status": _status,
+    "/schedule delay": _delays,
     "delivery notices": _notices,
+    "direct messages": _direct_messages,
+    "thread and forum posts": _thread_and_forum_posts,
+    "organizers' replies": _organizers,
+    "forms": _forms,
+    "private replies": _private_replies,
 }
 
 

@@ -72,7 +72,7 @@ async def test_merging_an_anonymous_duplicate_shows_the_same_counts(
     await w.mod.slash(w.moderation, "qa approve", number=2)
     await w.alice.click(qa.vote_message(2), label="👍 0")
     merged = said(await w.mod.slash(w.moderation, "qa merge", number=2, into=1))
-    assert merged == "#2 merged into #1: 1 votes, also asked by 1."
+    assert merged == "#2 merged into #1: 1 vote, also asked by 1."
     kept = qa.vote_message(1)
     assert button_labels(kept) == ["👍 1"]
     assert field(kept, "Duplicates") == "Also asked by 1 person"

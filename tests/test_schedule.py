@@ -389,7 +389,7 @@ async def test_a_delay_shifts_the_segments_not_started_and_survives_a_restart(
     refused = await world.alice.slash(world.questions, "schedule delay", minutes=10)
     assert refused.ephemeral and "Only moderators" in (answer(refused))
     result = await world.mod.slash(world.moderation, "schedule delay", minutes=10)
-    assert result.ephemeral and "Delay of +10 min applied to 9 segment(s)" in answer(result)
+    assert result.ephemeral and "Delay of +10 min applied to 9 segments" in answer(result)
     started = set(posts(db_path, run.id))
     assert started == {"segment:connection-check", "intake:open"}
 

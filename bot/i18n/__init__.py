@@ -43,22 +43,27 @@ __all__ = [
     "DEFAULT",
     "ENGLISH",
     "LOCALES",
+    "N_",
     "Joined",
+    "Listed",
     "Localizer",
     "Message",
     "Say",
     "Text",
+    "Words",
     "in_languages",
     "joined",
     "known_language",
     "language_of",
     "languages",
+    "listed",
     "localize",
     "msg",
     "nmsg",
     "pmsg",
     "render",
     "say_in",
+    "sentences",
 ]
 
 #: The language of the code and of the message ids, and the one served when no other fits.
@@ -116,14 +121,53 @@ class Joined:
         return format(str(self), spec)
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """Items named one after the other as the reader's language lists them: "A, B and C",
+    "A, B y C", "A, B 및 C", "A、B和C"."""
+
+    items: tuple[Text, ...]
+
+    def render(self, locale: object) -> str:
+        return localize(locale).render(self)
+
+    def __str__(self) -> str:
+        return localize(DEFAULT).render(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 #: What a text to show may be: already a string, or a message (or messages) rendered on the
 #: way out, in the reader's language.
-Text = str | Message | Joined
+Text = str | Message | Joined | Listed
+
+
+#: Full stops after which a sentence follows with no space (Chinese and Japanese writing).
+_WIDE_STOPS = ("。", "！", "？", "）", "」")
+
+
+def sentences(*said: str) -> str:
+    """Sentences already said, one after the other: a space between two, none after a
+    full-width stop ("…。下一句")."""
+    out = ""
+    for text in said:
+        if not text:
+            continue
+        if out and not out.endswith(_WIDE_STOPS):
+            out += " "
+        out += text
+    return out
 
 
 def joined(*parts: Text, sep: str = " ") -> Joined:
     """Sentences said one after the other, in the reader's language (see `Joined`)."""
     return Joined(parts, sep)
+
+
+def listed(*items: Text) -> Listed:
+    """Items named in a list, in the reader's language (see `Listed`)."""
+    return Listed(items)
 
 
 def msg(msgid: str, /, **named: Any) -> Message:
@@ -136,6 +180,12 @@ def nmsg(singular: str, plural: str, n: int, /, **named: Any) -> Message:
     `{count}` is `n` unless `named` says otherwise."""
     named.setdefault("count", n)
     return Message(singular, MappingProxyType(named), plural, n)
+
+
+def N_(msgid: str, /) -> str:
+    """A message id marked for the catalogs where its values are not known yet (a table of
+    sentences): said later with `_(msgid, **values)`."""
+    return msgid
 
 
 def pmsg(context: str, msgid: str, /, **named: Any) -> Message:
@@ -273,7 +323,10 @@ class Localizer:
         if isinstance(text, str):
             return self._catalog.gettext(text) if text else text
         if isinstance(text, Joined):
-            return text.sep.join(said for part in text.parts if (said := self.render(part)))
+            said = [said for part in text.parts if (said := self.render(part))]
+            return sentences(*said) if text.sep == " " else text.sep.join(said)
+        if isinstance(text, Listed):
+            return self.listing([self.render(item) for item in text.items])
         named = text.named
         if text.plural is not None:
             return self.ngettext(text.msgid, text.plural, text.n, **named)
@@ -282,6 +335,16 @@ class Localizer:
         if not named:
             return self._catalog.gettext(text.msgid).format()
         return self(text.msgid, **named)
+
+    def listing(self, items: Sequence[str]) -> str:
+        """Items as this language lists them: "A, B and C" in English."""
+        if len(items) <= 1:
+            return "".join(items)
+        if self.code == DEFAULT:
+            return ", ".join(items[:-1]) + " and " + items[-1]
+        from babel.lists import format_list
+
+        return format_list(list(items), locale=self.code.replace("-", "_"))
 
     def date(self, day: date) -> str:
         """A day written out in this language: "Monday 4 October 2021"."""
@@ -293,7 +356,7 @@ class Localizer:
 
     def _fill(self, template: str, english: str, named: Mapping[str, Any]) -> str:
         values = {
-            key: self.render(value) if isinstance(value, Message | Joined) else value
+            key: self.render(value) if isinstance(value, Message | Joined | Listed) else value
             for key, value in named.items()
         }
         try:
@@ -340,6 +403,7 @@ def in_languages(
     *,
     limit: int = CONTENT,
     sep: str = "\n\n",
+    by_line: bool = False,
 ) -> str:
     """A public text in each of a session's languages, one after the other, within `limit`.
 
@@ -347,6 +411,11 @@ def in_languages(
     made of several messages). Languages that say it the same way say it once. When the texts
     do not fit together, each gets an equal share of the room (a short one leaves its rest to
     the others) and loses its last lines first.
+
+    `by_line`: texts made line by line the same way in every language (a program post) are
+    said line by line instead, each line in each language in turn, and a line that reads the
+    same in all of them (times, names, what the session file says) once; what does not fit
+    loses its last lines.
     """
     parts: list[str] = []
     for code in codes or (DEFAULT,):
@@ -354,6 +423,12 @@ def in_languages(
         text = words(localizer) if callable(words) else localizer.render(words)
         if text not in parts:
             parts.append(text)
+    if by_line and len(parts) > 1:
+        rows = [part.split("\n") for part in parts]
+        if len({len(lines) for lines in rows}) == 1:
+            merged = [line for row in zip(*rows, strict=True) for line in dict.fromkeys(row)]
+            text = "\n".join(merged)
+            return text if len(text) <= limit else fit_lines(merged, limit)
     joined = sep.join(parts)
     if len(joined) <= limit:
         return joined
@@ -363,17 +438,39 @@ def in_languages(
 
 
 #: How a message words a short text (a button's label, an embed field's name, a footer) within
-#: a limit: `say(msg("Asked by"), FIELD_NAME)`.
-Say = Callable[[Text, int], str]
+#: a limit: `say(msg("Asked by"), FIELD_NAME)`; a text made of several messages is a function
+#: of the `Localizer`, as for `in_languages`.
+Say = Callable[[Words, int], str]
 
 
 def say_in(codes: Sequence[str], *, sep: str = " · ") -> Say:
     """How a message for these languages words its short texts: each language's wording, one
     after the other with `sep`, within the limit given (`in_languages`). For a public message,
     the session's languages; for a private one, the reader's alone
-    (`say_in([language_of(interaction.locale)])`)."""
+    (`say_in([language_of(interaction.locale)])`). Made once per languages and separator."""
+    return _say_in(tuple(codes), sep)
 
-    def say(text: Text, limit: int) -> str:
+
+@lru_cache(maxsize=64)
+def _say_in(codes: tuple[str, ...], sep: str) -> Say:
+    if len(set(codes)) <= 1:
+        localizer = localize(codes[0] if codes else DEFAULT)
+        fixed: dict[tuple[str | None, str, int], str] = {}  # the messages without values
+
+        def say_one(text: Words, limit: int) -> str:
+            if type(text) is Message and not text.named:
+                key = (text.context, text.msgid, limit)
+                found = fixed.get(key)
+                if found is None:
+                    said = localizer.render(text)
+                    found = fixed[key] = said if len(said) <= limit else _fit(said, limit)
+                return found
+            said = text(localizer) if callable(text) else localizer.render(text)
+            return said if len(said) <= limit else _fit(said, limit)
+
+        return say_one
+
+    def say(text: Words, limit: int) -> str:
         return in_languages(codes, text, limit=limit, sep=sep)
 
     return say

@@ -36,6 +36,7 @@ _DATES = (b'"POT-Creation-Date: ', b'"PO-Revision-Date: ')
 #: context's, as Babel reads them.
 KEYWORDS = {
     "_": None,
+    "N_": None,
     "gettext": None,
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
