@@ -343,7 +343,7 @@ def validate_choices(choices: Sequence[Any]) -> None:
 
 # --------------------------------------------------------------------- fitting user text
 
-_TRAILING_BACKSLASHES = re.compile(r"\\+$")
+_TRAILING_BACKSLASHES = re.compile(r"\\+\Z")  # \Z: "$" would also match before a final newline
 
 
 def ends_in_stray_backslash(text: str) -> bool:

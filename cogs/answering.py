@@ -28,7 +28,6 @@ from bot.answers import AnswerService, speaking
 from bot.answers_text import (
     answer_post,
     answer_saved,
-    answered_marker,
     answerer,
     edit_saved,
     notify_set,
@@ -55,7 +54,6 @@ from cogs._common import (
 )
 from cogs._forms import AnswerForm, EditForm, Submit
 from cogs._telling import NOT_FOUND
-from cogs._views import vote_embed, vote_view
 from cogs.errors import answering
 from cogs.posting import Posting
 
@@ -197,18 +195,7 @@ class Answering(commands.Cog):
 
     async def _mark(self, session: Session, q: Question) -> None:
         """Show on the question's public message that it has written answers."""
-        if q.vote_message_id is None:
-            return
-        counts = (await self.answers.answer_counts([q.id])).get(q.id, (0, 0))
-        channel = session_channel(self.bot, session, "questions")
-        if channel is None:
-            return
-        try:
-            await channel.get_partial_message(q.vote_message_id).edit(
-                embed=vote_embed(session, q, answered_marker(*counts)), view=vote_view(q)
-            )
-        except discord.HTTPException:
-            log.warning("marking #%d as answered in writing failed", q.number)
+        await self.posting.refresh(session, q, card=False)
 
     async def _thread_for(self, session: Session, q: Question) -> discord.Thread | None:
         """The question's answer thread: made on its public message when first needed."""

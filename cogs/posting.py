@@ -35,6 +35,7 @@ import discord
 from discord.ext import commands
 
 from bot.answers import AnswerService
+from bot.answers_text import answered_marker
 from bot.delivery import RETRY_SECONDS, Pacer, plan_cards
 from bot.i18n import Text
 from bot.questions import Question, QuestionService
@@ -337,10 +338,13 @@ class Posting(commands.Cog):
                 card_view(q, duplicate=duplicate, say=say),
             )
         if q.vote_message_id is not None:
+            # a question answered in writing keeps saying so on its message
+            counts = (await self.answers.answer_counts([q.id])).get(q.id)
+            marker = answered_marker(*counts) if counts else None
             await _edit(
                 self._channel(session, "votes"),
                 q.vote_message_id,
-                vote_embed(session, q),
+                vote_embed(session, q, marker),
                 vote_view(q),
             )
         elif missing("votes", q):

@@ -79,6 +79,9 @@ async def test_a_private_answer_reaches_an_anonymous_asker_only(qa: QA) -> None:
     assert w.questions.threads == []
     # anonymity holds: nothing public names alice
     assert "alice" not in everything_public(qa)
+    # the question's public message says it was answered, and how
+    fields = {f.name: f.value for f in qa.vote_message(number).embeds[0].fields}
+    assert fields.get("Written answers") == "✍️ Answered privately to the asker."
 
 
 async def test_notices_for_an_asker_who_asked_for_them(qa: QA) -> None:

@@ -377,6 +377,7 @@ def test_cut_fits_and_never_leaves_a_stray_backslash(text: str, limit: int, one_
 
 
 @given(text=hostile_text(300), limit=st.integers(1, 400))
+@example(text="0" * 16 + "\\\n", limit=18)  # a backslash before a final line break stays
 def test_cut_without_escaping_keeps_text_as_is(text: str, limit: int) -> None:
     shown = cut(text, limit, escape=False)
     assert len(shown) <= limit
