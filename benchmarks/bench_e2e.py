@@ -150,6 +150,9 @@ async def commit_and_hop(folder: Path, repeats: int = 300) -> tuple[float, float
     return commit, hop
 
 
+SETTLE_TIMEOUT = 1.0  # seconds; see run()
+
+
 async def run(n: int, warmup: int, blocks: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         bot = create_bot(
@@ -157,7 +160,13 @@ async def run(n: int, warmup: int, blocks: int) -> dict[str, Any]:
         )
         add_noop(bot)
         add_roundtrip(bot)
-        env = simcord.Env(bot)
+        # SimCord's settle treats a sleep as "parked" only while its real-time fallback lies
+        # beyond the settle deadline. The pacer's wake-up sleeps 6 s (the 5 s window and a 1 s
+        # margin); with SimCord's default 5 s deadline it stops being parked 1 s after it
+        # starts, so a block of asks longer than 1 s of wall time made settle wait for it and
+        # fail ("bot did not settle while advancing time"). Each interaction here settles in a
+        # few milliseconds; a 1 s deadline keeps the wake-up parked for 5 s of wall time.
+        env = simcord.Env(bot, settle_timeout=SETTLE_TIMEOUT)
         guild, questions = build_server(env)
         people = [guild.add_member(env.create_user(f"p{i}")) for i in range(n + warmup)]
         await env.start()
