@@ -20,8 +20,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from discord.utils import escape_markdown
-
 # ----------------------------------------------------------------------------- the limits
 
 CONTENT = 2000
@@ -389,7 +387,7 @@ def cut(
     """
     if one_line:
         text = " ".join(text.split())
-    render: Callable[[str], str] = escape_markdown if escape else _plain
+    render: Callable[[str], str] = _escape_markdown() if escape else _plain
     whole = render(text)
     if len(whole) <= limit:
         return _settle_backslash(whole, limit)
@@ -411,6 +409,14 @@ def cut(
 
 def _plain(text: str) -> str:
     return text
+
+
+def _escape_markdown() -> Callable[[str], str]:
+    """discord.py's markdown escaping, imported when first needed: importing `discord.utils`
+    loads all of discord.py (about 30 MB), which the reports and the command line never need."""
+    from discord.utils import escape_markdown
+
+    return escape_markdown
 
 
 def _longest_fitting_prefix(

@@ -231,6 +231,16 @@ def _count(norms: Sequence[str], block: int = 256) -> _Counts:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _count_one(norm: str) -> _Counts:
+    """The n-grams of one text, kept for the next call: at /ask the same new text is scored
+    for the hint and then added to the index. The arrays are read-only, being shared."""
+    counts = _count([norm])
+    for array in (counts.ptr, counts.keys, counts.counts, counts.signs, counts.buckets):
+        array.flags.writeable = False
+    return counts
+
+
 def _count_block(norms: Sequence[str]) -> _Counts:
     owner, hashes = _grams(norms)
     keys32 = (hashes >> _S32).astype(np.uint32)
@@ -661,7 +671,7 @@ class _RunIndex:
         self.states[slot] = _STATE_CODES[state]
         self.numbers[slot] = number
         self.docs[qid] = _Doc(slot, number, state, norm)
-        counts = _count([norm])
+        counts = _count_one(norm)
         keys, c = counts.keys, counts.counts
         self.buffer.insert(keys, np.full(len(keys), slot, np.int32), _unit(keys, c, self.idf))
         self.buffered += 1
@@ -687,7 +697,7 @@ class _RunIndex:
     def scores(self, norm: str) -> npt.NDArray[np.float64]:
         """Cosine of the text with every slot (dead slots included; mask them)."""
         scores = np.zeros(len(self.slot_ids), dtype=np.float64)
-        counts = _count([norm])
+        counts = _count_one(norm)
         if not len(counts.keys) or not self.docs:
             return scores
         weights = _unit(counts.keys, counts.counts, self.idf)

@@ -392,6 +392,7 @@ def test_cut_without_escaping_keeps_text_as_is(text: str, limit: int) -> None:
     limit=st.integers(1, 4096),
     last=st.one_of(st.none(), hostile_text(120).map(escape_markdown)),
 )
+@example(lines=["0" * 200], limit=4, last="0\n" * 60)  # the last line cut, nothing else
 def test_fit_lines_keeps_the_last_line_and_the_limit(
     lines: list[str], limit: int, last: str | None
 ) -> None:
@@ -402,6 +403,10 @@ def test_fit_lines_keeps_the_last_line_and_the_limit(
         if ends_in_stray_backslash(last):
             last = last + "\\" if len(last) < limit else last[:-1]
         assert text.endswith(last)
+    elif last is not None:
+        # as long as the limit or longer: it fills the message alone (cut if too long)
+        assert text.endswith("…") or text == last.rstrip("\\")
+        return
     body = text[: -len(last)] if last and text.endswith(last) else text
     kept = [line for line in body.split("\n") if line]
     # lines are kept from the first, whole, except a first line cut on its own
