@@ -713,15 +713,16 @@ class _RunIndex:
         exclude: int | None,
         candidates: int = 8,
     ) -> Match | None:
-        scores = self.scores(norm)
-        if not len(scores):
-            return None
-        allowed = self.alive[: len(scores)].copy()
+        size = len(self.slot_ids)
+        allowed = self.alive[:size].copy()
         if states != OPEN_STATES:
             codes = [_STATE_CODES[s] for s in states if s in _STATE_CODES]
-            allowed &= np.isin(self.states[: len(scores)], codes)
+            allowed &= np.isin(self.states[:size], codes)
         if exclude is not None and exclude in self.docs:
             allowed[self.docs[exclude].slot] = False
+        if not allowed.any():  # e.g. the hint while no question is open to votes yet
+            return None
+        scores = self.scores(norm)
         scores[~allowed] = -1.0
         above = np.flatnonzero(scores >= threshold)
         if not len(above):
