@@ -17,9 +17,10 @@ vote messages (questions channel) and live announcements (live channel). Passes 
   announcement included.
 
 Every message is said in the session's languages (`cogs._common.public_say`), and so are the
-notices to moderators. Every channel gets at most about 5 messages per 5 seconds. Passes of one
-kind and session run one at a time under a lock, and a question gets a message only while its
-id is NULL, so nothing is posted twice. A message Discord refuses for good (400) is marked with
+notices to moderators. Every channel gets at most about 5 messages per 5 seconds. A delivery
+takes every kind's lock of its session (always in the same order), reads the questions it was
+told of once, then runs each kind's pass; a question gets a message only while its id is NULL,
+so nothing is posted twice. A message Discord refuses for good (400) is marked with
 its reason and never holds back the ones behind it. Moderators are told once when posting in a
 channel fails, once when it works again, and once per message refused for good.
 """
@@ -27,6 +28,7 @@ channel fails, once when it works again, and once per message refused for good.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -141,10 +143,19 @@ class Posting(commands.Cog):
         """Post what the session's noted questions (all of the run's, on a sweep) still need."""
         if not self.bot.db.is_open or not self.bot.servers_known.is_set():
             return
-        found = await self._swept(session) if sweep else None
-        for kind in CHANNEL:
-            async with self._locks.setdefault((session.id, kind), asyncio.Lock()):
-                await self._pass(session, kind, found)
+        async with contextlib.AsyncExitStack() as locked:
+            # every kind's lock, always in the same order: the questions are read once for all
+            # the passes, and no pass of another deliver runs between that read and them
+            for kind in CHANNEL:
+                await locked.enter_async_context(
+                    self._locks.setdefault((session.id, kind), asyncio.Lock())
+                )
+            if sweep:
+                found = await self._swept(session)
+            else:
+                found = await self._noted(session, *CHANNEL)
+            for kind in CHANNEL:
+                await self._pass(session, kind, found, sweep=sweep)
 
     async def post_new(self, session: Session, *question_ids: int) -> None:
         """Post what these questions still lack, paced; failures are kept for the retry."""
@@ -167,27 +178,43 @@ class Posting(commands.Cog):
         channel = self._channel(session, kind) if session is not None else None
         return channel.id if channel is not None else None
 
-    async def _pass(self, session: Session, kind: str, swept: dict[int, Question] | None) -> None:
+    def _skipped(self, session: Session, kind: str) -> set[int]:
+        """Noted questions held for this kind's rate window, while it is still shut: in a burst,
+        every new ask would otherwise re-read every held question."""
+        key = (session.id, kind)
+        channel = self._channel(session, kind)
+        if channel is None or self.pacer.budget(channel.id) > 0:
+            return set()
+        return self._held.get(key, set()) & self._pending.get(key, set())
+
+    async def _noted(self, session: Session, *kinds: str) -> dict[int, Question]:
+        """Read, in one round trip, the questions noted for these kinds and not held."""
+        unread: set[int] = set()
+        for kind in kinds:
+            unread |= self._pending.get((session.id, kind), set()) - self._skipped(session, kind)
+        return {q.id: q for q in await self.questions.by_ids(sorted(unread))} if unread else {}
+
+    async def _pass(
+        self, session: Session, kind: str, found: dict[int, Question], *, sweep: bool
+    ) -> None:
+        """Post this kind's messages that the questions `found` (read under the lock) lack:
+        on a sweep every question of the run, else the noted ones not held for the window."""
         key = (session.id, kind)
         pending = self._pending.setdefault(key, set())
-        held = self._held.setdefault(key, set())
-        channel = self._channel(session, kind)
-        # Messages held for their channel's rate window are read again only once it reopens:
-        # in a burst, every new ask would otherwise re-read every held question.
-        shut = channel is not None and self.pacer.budget(channel.id) == 0
-        skipped = held & pending if swept is None and shut else set()
+        skipped = set() if sweep else self._skipped(session, kind)
         if not skipped:
-            held.clear()
-        found: dict[int, Question] = dict(swept or {})
-        unread = pending - skipped - set(found)
-        if unread:
-            found.update((q.id, q) for q in await self.questions.by_ids(list(unread)))
-        todo = sorted((q for q in found.values() if missing(kind, q)), key=lambda q: q.id)
+            self._held.setdefault(key, set()).clear()
+        # (a window that reopened since the read leaves some unread: they wait for the next pass)
+        unread = set() if sweep else pending - skipped - found.keys()
+        wanted = found.values() if sweep else (found[i] for i in pending - skipped - unread)
+        todo = sorted((q for q in wanted if missing(kind, q)), key=lambda q: q.id)
         waiting: set[int] = set()
         if todo:
-            waiting = await self._post(session, kind, channel, todo, sweep=swept is not None)
+            waiting = await self._post(
+                session, kind, self._channel(session, kind), todo, sweep=sweep
+            )
         pending.clear()
-        pending.update(waiting | skipped)
+        pending.update(waiting | skipped | unread)
 
     async def _post(
         self,
@@ -296,7 +323,8 @@ class Posting(commands.Cog):
             return None  # posted by the first pass once the servers are known
         self.note(session.id, q.id)
         async with self._locks.setdefault((session.id, "live"), asyncio.Lock()):
-            await self._pass(session, "live", None)
+            found = await self._noted(session, "live")
+            await self._pass(session, "live", found, sweep=False)
         current = await self.questions.get_by_id(q.id)
         if current is None or current.live_message_id is not None or current.state != State.LIVE:
             return None
