@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import discord
@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot.answers import AnswerService
 from bot.doctor import check
-from bot.maintenance import due_for_forgetting, forget_due
+from bot.maintenance import due_for_forgetting, forget_due, sessions_on
 from bot.program import Timeline
 from bot.questions import Question, QuestionService
 from bot.reports import Reports
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 SYNC_KEY = "command_tree_fingerprint"
 FORGET_EVERY = 24 * 60 * 60  # seconds between two looks for sessions due to be forgotten
+FORGET_AGAIN = 60 * 60  # seconds before the next look when a session was on
 
 
 def intents_for(sessions: list[Session]) -> discord.Intents:
@@ -278,11 +279,22 @@ class QABot(commands.Bot):
         `[privacy] forget_after_days` has passed since it ended (off the event loop)."""
         if str(self.database_path) == ":memory:":
             return
-        if not due_for_forgetting(self.sessions.values(), self.clock()):
+        now = self.clock()
+        if not due_for_forgetting(self.sessions.values(), now):
+            return
+        on = sessions_on(self.sessions.values(), now)
+        if on:
+            # compacting the log would hold up a live session's writes: wait until it is over
+            log.info(
+                "forgetting participants on time waits while %s %s on; tried again in an hour",
+                ", ".join(on),
+                "is" if len(on) == 1 else "are",
+            )
+            self.once(FORGET_AGAIN, self.forget_due, "privacy:forget-again", "forget once over")
             return
         try:
             results = await asyncio.to_thread(
-                forget_due, self.database_path, list(self.sessions.values()), self.clock()
+                forget_due, self.database_path, list(self.sessions.values()), now
             )
         except Exception:
             log.exception("forgetting participants on time failed; it is tried again tomorrow")
@@ -322,6 +334,23 @@ class QABot(commands.Bot):
             replace_existing=True,
             coalesce=True,
             max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    def once(
+        self, seconds: float, job: Callable[[], Awaitable[None]], job_id: str, name: str
+    ) -> None:
+        """Run `job` once, `seconds` from now, on the scheduler, under a stable id (a later call
+        moves it)."""
+        if self.scheduler is None:
+            return
+        self.scheduler.add_job(
+            job,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=seconds),
+            id=job_id,
+            name=name,
+            replace_existing=True,
             misfire_grace_time=None,
         )
 

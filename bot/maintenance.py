@@ -662,6 +662,29 @@ def session_end(session: Session) -> datetime:
     return midnight.replace(tzinfo=session.zone).astimezone(UTC)
 
 
+#: How long before its start and after its end a session counts as on: its people are there.
+ON_MARGIN = timedelta(hours=1)
+
+
+def session_start(session: Session) -> datetime:
+    """When a session starts: its intake's scheduled opening, else its program's start, else
+    the start of its day in its time zone."""
+    opens = session.intake_window[0]
+    if opens is not None:
+        return opens
+    midnight = datetime.combine(session.spec.date, datetime.min.time())
+    return midnight.replace(tzinfo=session.zone).astimezone(UTC)
+
+
+def sessions_on(
+    sessions: Iterable[Session], now: datetime, margin: timedelta = ON_MARGIN
+) -> list[str]:
+    """Return the ids of the sessions on at `now`, from `margin` before their start to `margin`
+    after their end. Pure. Forgetting compacts the log, which holds its write lock for as long
+    as that takes (seconds, on a large log): the bot does not do it while a session is on."""
+    return [s.id for s in sessions if session_start(s) - margin <= now <= session_end(s) + margin]
+
+
 def due_for_forgetting(sessions: Iterable[Session], now: datetime) -> list[Due]:
     """Return the sessions whose log is due to be forgotten: `[privacy] forget_after_days` set,
     and that many days gone since the session ended. Pure; a daily job passes each to
