@@ -14,10 +14,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
 import simcord
+from discord import app_commands
 
 from bot.app import QABot
 from bot.routing import UNPINNED
@@ -44,6 +46,7 @@ class Stranger:
     live: simcord.ChannelHandle
     owner: simcord.MemberActor  # Manage Server and both roles
     member: simcord.MemberActor
+    env: simcord.Env
 
     def messages(self) -> list[discord.Message]:
         return [m for c in (self.questions, self.moderation, self.live) for m in c.history()]
@@ -59,7 +62,7 @@ def build_stranger(env: simcord.Env) -> Stranger:
     live = guild.create_text_channel("session-live")
     owner = guild.add_member(env.create_user("mallory"), roles=[moderator, organizer, admin])
     member = guild.add_member(env.create_user("trent"))
-    return Stranger(guild, questions, moderation, live, owner, member)
+    return Stranger(guild, questions, moderation, live, owner, member, env)
 
 
 def count(db_path: Path, sql: str) -> int:
@@ -78,32 +81,51 @@ def log_state(db_path: Path) -> tuple[object, ...]:
         )
 
 
+def every_command(bot: discord.Client, stranger: Stranger) -> list[tuple[str, dict[str, Any]]]:
+    """Every slash command the bot has, with a value for each required option (the first
+    choice, 1, "1", False, a stranger's member or channel): commands added later are tried too."""
+    assert isinstance(bot, QABot)
+    values: dict[discord.AppCommandOptionType, Any] = {
+        discord.AppCommandOptionType.integer: 1,
+        discord.AppCommandOptionType.number: 1.0,
+        discord.AppCommandOptionType.string: "1",
+        discord.AppCommandOptionType.boolean: False,
+        discord.AppCommandOptionType.user: stranger.member,
+        discord.AppCommandOptionType.channel: stranger.questions,
+    }
+    tried = []
+    for command in bot.tree.walk_commands():
+        if not isinstance(command, app_commands.Command):
+            continue
+        options = {
+            p.name: p.choices[0].value if p.choices else values[p.type]
+            for p in command.parameters
+            if p.required
+        }
+        tried.append((command.qualified_name, options))
+    return tried
+
+
 async def stranger_attacks(stranger: Stranger, db_path: Path) -> None:
-    """Everything the stranger's owner and member try is refused; nothing is stored or posted."""
+    """Every command the stranger's owner and member try is refused; nothing is stored or
+    posted, nothing is made in their server."""
     before = log_state(db_path)
     posted = len(stranger.messages())
-    attempts = [
-        (stranger.member, "ask", {"question": "Please store me in the real session"}),
-        (stranger.owner, "qa export", {"format": "json"}),
-        (stranger.owner, "qa reject", {"number": 1}),
-        (stranger.owner, "qa approve", {"number": 1}),
-        (stranger.owner, "qa close", {}),
-        (stranger.owner, "qa block", {"user": stranger.member}),
-        (stranger.owner, "qa queue", {}),
-        (stranger.owner, "schedule delay", {"minutes": 10}),
-        (stranger.owner, "myquestions", {}),
-    ]
-    for actor, command, options in attempts:
-        result = await actor.slash(stranger.questions, command, **options)
-        seen = [m for m in (result.response, *result.followups) if m is not None]
-        assert seen, f"{command}: no answer"
-        assert all(m.ephemeral for m in seen), f"{command}: a public answer"
-        assert all(not m.attachments and not m.embeds for m in seen), f"{command}: {seen}"
-        assert "belongs to no Q&A session" in seen[0].content, (command, seen[0].content)
-    program = await stranger.member.slash(stranger.questions, "program")
-    assert "belongs to no Q&A session" in said(program)
+    channels = len(stranger.guild.channels)
+    commands = every_command(stranger.env.bot, stranger)
+    assert len(commands) >= 25 and ("qa screen", {}) in commands
+    for actor in (stranger.owner, stranger.member):
+        for command, options in commands:
+            result = await actor.slash(stranger.questions, command, **options)
+            seen = [m for m in (result.response, *result.followups) if m is not None]
+            assert seen, f"{command}: no answer"
+            assert result.modal is None, f"{command}: a form"
+            assert all(m.ephemeral for m in seen), f"{command}: a public answer"
+            assert all(not m.attachments and not m.embeds for m in seen), f"{command}: {seen}"
+            assert "belongs to no Q&A session" in seen[0].content, (command, seen[0].content)
     assert log_state(db_path) == before
     assert len(stranger.messages()) == posted
+    assert len(stranger.guild.channels) == channels
 
 
 # ----------------------------------------------------------------------- pinned by the file
