@@ -60,10 +60,11 @@ class Screen:
             return conn.execute(sql, params).fetchall()
 
 
-async def open_core(path: Path, clock: Clock) -> tuple[Database, Session, Run]:
+async def open_core(path: Path, clock: Clock, source: Path = GSEF) -> tuple[Database, Session, Run]:
+    """A database at `path` holding the session of the file `source` and its real run."""
     db = Database(path)
     await db.open()
-    session = load_session(GSEF)
+    session = load_session(source)
     now = clock()
 
     async def prepare(conn: Any) -> Run:

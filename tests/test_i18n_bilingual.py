@@ -12,9 +12,12 @@ import pytest
 
 from bot.i18n import localize
 from bot.limits import message_payload_problems
-from tests.conftest import GSEF, World
+from bot.questions import QuestionService
+from bot.screen.state import ANONYMOUS, load_state
+from tests.conftest import GSEF, Clock, World
 from tests.locales import KOREAN, speaking
 from tests.q_world import QA, button_labels, said
+from tests.screen_world import MOD, open_core
 
 
 @pytest.fixture
@@ -168,3 +171,25 @@ async def test_a_refused_vote_is_told_to_the_voter_alone_in_their_language(qa: Q
     assert vote_message(w, 1).embeds[0].footer.text == (
         "Answered. Voting has ended. · Respondida. La votación terminó."
     )
+
+
+async def test_the_presenter_screen_says_its_words_in_both_languages(
+    config_path: Path, tmp_path: Path, clock: Clock
+) -> None:
+    db, session, run = await open_core(tmp_path / "screen.sqlite3", clock, config_path)
+    try:
+        service = QuestionService(db, clock)
+        q = await service.ask(session, run, 7, "ana", "¿Quién paga los centros?", anonymous=True)
+        await service.approve(run.id, q.number, *MOD)
+        await service.next_question(run.id, *MOD)
+        state = await db.read(lambda conn: load_state(conn, session, run.id, clock()))
+    finally:
+        await db.close()
+    es = localize("es")
+    assert state.language == "en"  # the page's lang: the main language
+    assert state.words["up_next"] == f"Up next · {es('Up next')}"
+    assert state.words["at"] == f"at {{time}} · {es.template('at {time}')}"
+    assert state.question is not None
+    assert state.question.asker == f"Anonymous · {es.render(ANONYMOUS)}"
+    assert state.texts["votes"] == f"0 votes · {es.ngettext('{count} vote', '{count} votes', 0)}"
+    assert state.question.text == "¿Quién paga los centros?"  # the question as asked, once

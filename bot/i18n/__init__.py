@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gettext
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -395,6 +395,57 @@ def render(text: Text, locale: object) -> str:
 # ------------------------------------------------------------------------- several at once
 
 Words = Text | Callable[[Localizer], str]
+
+
+class Several(Localizer):
+    """Each message in several languages at once, one wording after the other with `sep`, a
+    wording the languages share said once: for public words too short to repeat a whole text
+    per language (the presenter screen's labels). Otherwise it speaks its first language (its
+    `code`, lists, dates)."""
+
+    __slots__ = ("_each", "_sep")
+
+    def __init__(self, localizers: Sequence[Localizer], sep: str) -> None:
+        first = localizers[0]
+        super().__init__(first.code, first._catalog)
+        self._each = tuple(localizers)
+        self._sep = sep
+
+    def __repr__(self) -> str:
+        return f"Several({[each.code for each in self._each]!r})"
+
+    def _join(self, said: Iterable[str]) -> str:
+        return self._sep.join(dict.fromkeys(said))
+
+    def __call__(self, msgid: str, /, **named: Any) -> str:
+        return self._join(each(msgid, **named) for each in self._each)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **named: Any) -> str:
+        return self._join(each.ngettext(singular, plural, n, **named) for each in self._each)
+
+    def pgettext(self, context: str, msgid: str, /, **named: Any) -> str:
+        return self._join(each.pgettext(context, msgid, **named) for each in self._each)
+
+    def template(
+        self, msgid: str, plural: str | None = None, n: int = 1, *, context: str | None = None
+    ) -> str:
+        return self._join(each.template(msgid, plural, n, context=context) for each in self._each)
+
+    def render(self, text: Text) -> str:
+        return self._join(each.render(text) for each in self._each)
+
+
+def several(codes: Sequence[str], *, sep: str = " · ") -> Localizer:
+    """The localizer of these languages at once (`Several`); of the one language, if there is
+    one. Made once per languages and separator."""
+    return _several(tuple(dict.fromkeys(codes or (DEFAULT,))), sep)
+
+
+@lru_cache(maxsize=64)
+def _several(codes: tuple[str, ...], sep: str) -> Localizer:
+    if len(codes) == 1:
+        return localize(codes[0])
+    return Several([localize(code) for code in codes], sep)
 
 
 def in_languages(

@@ -5,9 +5,11 @@ its delay, and places the program in real time with `bot.program` (the same Time
 the schedule uses, so the countdown follows `/schedule delay`). An anonymous asker is shown as
 "Anonymous": their name is not even read.
 
-The screen speaks the session's main language (the first of its `languages`): the state carries
-the page's words in it (`words`, with `{placeholders}` the page fills) and the texts that depend
-on a count, already worded (`texts`).
+The screen speaks the session's languages, as its public posts do: each of its words in each
+language in turn ("Up next · Siguiente"), a word the languages share once; its `language` (the
+page's `lang`) is the main one, the first the session lists. The state carries the page's words
+(`words`, with `{placeholders}` the page fills) and the texts that depend on a count, already
+worded (`texts`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.i18n import ENGLISH, Localizer, localize
+from bot.i18n import ENGLISH, Localizer, several
 from bot.program import AgendaRow, Timeline, agenda
 from bot.sessions import Session
 from bot.storage import posts_repo
@@ -88,7 +90,7 @@ class ScreenState:
     next_segment: ScreenSegment | None
     delay_minutes: int
     intake: ScreenIntake
-    #: the code of the language the screen speaks (the session's main one)
+    #: the code of the session's main language (the page's `lang`)
     language: str = "en"
     #: the page's words in that language (see `page_words`)
     words: Mapping[str, str] = field(default_factory=dict)
@@ -131,8 +133,8 @@ def invite_line(session: Session, _: Localizer = ENGLISH) -> str:
 
 @cache
 def page_words(_: Localizer) -> dict[str, str]:
-    """The page's own words in one language ({time}, {title}: filled by the page); one dict
-    per language, shared: read it, never change it."""
+    """The page's own words in the localizer's language or languages ({time}, {title}: filled
+    by the page); one dict per localizer, shared: read it, never change it."""
     return dict(
         {
             "ask_lead": _("Ask your questions"),
@@ -154,7 +156,7 @@ def page_words(_: Localizer) -> dict[str, str]:
 def state_texts(
     question: ScreenQuestion | None, listed: int, waiting: int, delay: int, _: Localizer
 ) -> dict[str, str]:
-    """The texts of one state that depend on a count, worded in the screen's language."""
+    """The texts of one state that depend on a count, worded in the screen's languages."""
     texts = {"votes": "", "asker": "", "waiting": "", "delay": ""}
     if question is not None:
         texts["votes"] = _.ngettext("{count} vote", "{count} votes", question.votes)
@@ -258,7 +260,7 @@ async def load_state(
     records = await posts_repo.posts_of_run(conn, run_id)
     timeline = Timeline(session, run)
     segment, upcoming, next_change = program_now(timeline, records, now)
-    _ = localize(session.languages[0])
+    _ = several(session.languages)
     question = _question(session, live[-1], _) if live else None
     waiting = counts.get("approved", 0)
     delay = round(run.delay_seconds / 60)
