@@ -58,7 +58,7 @@ from bot.states import State
 from bot.storage import answers_repo as arepo
 from bot.storage import questions_repo as qrepo
 from bot.storage.answers_repo import Answer, Notice, Thread
-from bot.storage.database import Database
+from bot.storage.database import Database, rows_in
 
 __all__ = [
     "ANSWER_MAX",
@@ -804,13 +804,7 @@ async def _state_refusal(conn: aiosqlite.Connection, q: Question) -> Text:
 
 
 async def _sessions_of_runs(conn: aiosqlite.Connection, run_ids: Iterable[int]) -> dict[int, str]:
-    ids = sorted(set(run_ids))
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = await conn.execute_fetchall(
-        f"SELECT id, session_id FROM runs WHERE id IN ({marks})", ids
-    )
+    rows = await rows_in(conn, "SELECT id, session_id FROM runs WHERE id IN ({marks})", run_ids)
     return {int(r[0]): str(r[1]) for r in rows}
 
 

@@ -13,11 +13,13 @@ import pytest
 
 from bot.states import ALL
 from bot.storage.database import (
+    IN_CHUNK,
     Database,
     DatabaseError,
     latest_version,
     migrations,
     preflight,
+    rows_in,
     split_statements,
 )
 
@@ -374,3 +376,17 @@ def test_the_bot_process_collects_garbage_less_often() -> None:
         assert GC_THRESHOLDS[0] > before[0]
     finally:
         gc.set_threshold(*before)
+
+
+async def test_rows_in_reads_any_number_of_ids_in_chunks(tmp_path: Path) -> None:
+    conn = await aiosqlite.connect(tmp_path / "in.sqlite3")
+    try:
+        await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        await conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(2000)])
+        ids = [*range(1500, 0, -3), 7, 7, 5000]  # unordered, a repeat, one unknown
+        rows = await rows_in(conn, "SELECT id FROM t WHERE id IN ({marks}) ORDER BY id", ids)
+        assert [r[0] for r in rows] == sorted({*ids} - {5000})
+        assert len(set(ids)) > IN_CHUNK  # more ids than one statement binds
+        assert await rows_in(conn, "SELECT id FROM t WHERE id IN ({marks})", []) == []
+    finally:
+        await conn.close()

@@ -10,14 +10,14 @@ turned into notices exactly once, whenever (and after however many restarts) it 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from bot.storage.database import changes, first_row
+from bot.storage.database import changes, first_row, rows_in
 from bot.timeutil import from_db, to_db
 
 #: What each notice is about.
@@ -28,8 +28,6 @@ FOLLOWUP = "followup_answered"
 #: A notice failing this often is not tried again: the member sees it in /myquestions.
 MAX_ATTEMPTS = 3
 ERROR_TEXT = 300
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +140,6 @@ def _notice(row: aiosqlite.Row) -> Notice:
     )
 
 
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 # ------------------------------------------------------------------- answers
 
 
@@ -201,31 +194,23 @@ async def answer_by_message(conn: aiosqlite.Connection, message_id: int) -> Answ
 
 async def answers_of(conn: aiosqlite.Connection, question_ids: Sequence[int]) -> list[Answer]:
     """Every answer to these questions, oldest first."""
-    found: list[Answer] = []
-    for chunk in _chunks(sorted(set(question_ids))):
-        marks = ",".join("?" * len(chunk))
-        rows = await conn.execute_fetchall(
-            f"SELECT * FROM answers WHERE question_id IN ({marks}) ORDER BY id", list(chunk)
-        )
-        found.extend(_answer(r) for r in rows)
-    found.sort(key=lambda a: a.id)
-    return found
+    rows = await rows_in(
+        conn, "SELECT * FROM answers WHERE question_id IN ({marks}) ORDER BY id", question_ids
+    )
+    return sorted((_answer(r) for r in rows), key=lambda a: a.id)
 
 
 async def answer_counts(
     conn: aiosqlite.Connection, question_ids: Sequence[int]
 ) -> dict[int, tuple[int, int]]:
     """(public, private) answers per question, for those that have any."""
-    found: dict[int, tuple[int, int]] = {}
-    for chunk in _chunks(sorted(set(question_ids))):
-        marks = ",".join("?" * len(chunk))
-        for qid, public, private in await conn.execute_fetchall(
-            "SELECT question_id, SUM(private = 0), SUM(private = 1) FROM answers "
-            f"WHERE question_id IN ({marks}) GROUP BY question_id",
-            list(chunk),
-        ):
-            found[int(qid)] = (int(public), int(private))
-    return found
+    rows = await rows_in(
+        conn,
+        "SELECT question_id, SUM(private = 0), SUM(private = 1) FROM answers "
+        "WHERE question_id IN ({marks}) GROUP BY question_id",
+        question_ids,
+    )
+    return {int(qid): (int(public), int(private)) for qid, public, private in rows}
 
 
 async def unposted_answers(conn: aiosqlite.Connection, run_id: int) -> list[Answer]:
@@ -286,14 +271,10 @@ async def thread_by_id(conn: aiosqlite.Connection, thread_id: int) -> Thread | N
 
 
 async def threads_of(conn: aiosqlite.Connection, question_ids: Sequence[int]) -> list[Thread]:
-    found: list[Thread] = []
-    for chunk in _chunks(sorted(set(question_ids))):
-        marks = ",".join("?" * len(chunk))
-        rows = await conn.execute_fetchall(
-            f"SELECT * FROM question_threads WHERE question_id IN ({marks})", list(chunk)
-        )
-        found.extend(_thread(r) for r in rows)
-    return found
+    rows = await rows_in(
+        conn, "SELECT * FROM question_threads WHERE question_id IN ({marks})", question_ids
+    )
+    return [_thread(r) for r in rows]
 
 
 async def unfinished_threads(conn: aiosqlite.Connection, run_id: int) -> list[Thread]:
@@ -497,25 +478,23 @@ class _Choices:
         co: dict[int, list[tuple[int, int]]] = {}
         people: set[tuple[str, int]] = {(str(e[8]), int(e[6])) for e in events}
         sessions = {int(e[1]): str(e[8]) for e in events}
-        for chunk in _chunks(question_ids):
-            marks = ",".join("?" * len(chunk))
-            for qid, user_id, origin in await conn.execute_fetchall(
-                "SELECT question_id, user_id, from_question_id FROM co_askers "
-                f"WHERE question_id IN ({marks}) ORDER BY question_id, from_question_id",
-                list(chunk),
-            ):
-                co.setdefault(int(qid), []).append((int(user_id), int(origin)))
-                people.add((sessions[int(qid)], int(user_id)))
+        for qid, user_id, origin in await rows_in(
+            conn,
+            "SELECT question_id, user_id, from_question_id FROM co_askers "
+            "WHERE question_id IN ({marks}) ORDER BY question_id, from_question_id",
+            question_ids,
+        ):
+            co.setdefault(int(qid), []).append((int(user_id), int(origin)))
+            people.add((sessions[int(qid)], int(user_id)))
         asked = sorted(set(question_ids) | {o for pairs in co.values() for _, o in pairs})
         per_question: dict[tuple[int, int], tuple[bool, str]] = {}
-        for chunk in _chunks(asked):
-            marks = ",".join("?" * len(chunk))
-            for qid, user_id, wanted, at in await conn.execute_fetchall(
-                "SELECT question_id, user_id, wanted, updated_at FROM question_notify "
-                f"WHERE question_id IN ({marks})",
-                list(chunk),
-            ):
-                per_question[(int(qid), int(user_id))] = (bool(wanted), str(at))
+        for qid, user_id, wanted, at in await rows_in(
+            conn,
+            "SELECT question_id, user_id, wanted, updated_at FROM question_notify "
+            "WHERE question_id IN ({marks})",
+            asked,
+        ):
+            per_question[(int(qid), int(user_id))] = (bool(wanted), str(at))
         per_session: dict[tuple[str, int], bool] = {}
         for sid, user_id, own in await conn.execute_fetchall(
             "SELECT p.session_id, p.user_id, p.own FROM json_each(?) j JOIN notify_prefs p "

@@ -600,6 +600,23 @@ async def first_row(
     return None
 
 
+#: Ids bound in one `IN (...)` list: well under SQLite's limit on a statement's parameters.
+IN_CHUNK = 500
+
+
+async def rows_in(conn: aiosqlite.Connection, sql: str, ids: Iterable[int]) -> list[aiosqlite.Row]:
+    """Run `sql`, whose `{marks}` stands for the placeholders of an `IN (...)` list, over these
+    ids (sorted, each once), `IN_CHUNK` of them per statement; return the rows of every
+    statement, in the order of the ids' chunks."""
+    values = sorted(set(ids))
+    rows: list[aiosqlite.Row] = []
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows.extend(await conn.execute_fetchall(sql.replace("{marks}", marks), chunk))
+    return rows
+
+
 async def changes(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one INSERT, UPDATE or DELETE; return how many rows it wrote, in one round trip."""
     return len(list(await conn.execute_fetchall(f"{sql} RETURNING 1", params)))

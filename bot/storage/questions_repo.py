@@ -18,13 +18,12 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.database import Statement, changes, first_row
+from bot.storage.database import Statement, changes, first_row, rows_in
 from bot.timeutil import from_db, to_db
 
 log = logging.getLogger(__name__)
 
 # SQLite accepts at least 32766 bound parameters; stay well below for IN (...) lists.
-_CHUNK = 500
 
 
 @dataclass(slots=True)
@@ -122,11 +121,6 @@ def _event(row: aiosqlite.Row) -> Event:
     )
 
 
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 # --------------------------------------------------------------------- reads
 
 
@@ -185,15 +179,12 @@ async def by_author(conn: aiosqlite.Connection, run_id: int, author_id: int) -> 
 
 async def by_ids(conn: aiosqlite.Connection, question_ids: Sequence[int]) -> list[Question]:
     """Return the questions with these ids, oldest (lowest id) first."""
-    found: list[Question] = []
-    for chunk in _chunks(sorted(set(question_ids))):
-        marks = ",".join("?" * len(chunk))
-        rows = await conn.execute_fetchall(
-            f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.id IN ({marks}) ORDER BY q.id",
-            list(chunk),
-        )
-        found.extend(_question(r) for r in rows)
-    return found
+    rows = await rows_in(
+        conn,
+        f"SELECT {_QUESTION_COLUMNS} FROM questions q WHERE q.id IN ({{marks}}) ORDER BY q.id",
+        question_ids,
+    )
+    return [_question(r) for r in rows]
 
 
 async def undelivered(conn: aiosqlite.Connection, run_id: int) -> list[Question]:
