@@ -6,7 +6,8 @@ sends none twice."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from simcord.builders import ChannelHandle
 from bot.app import QABot
 from tests.conftest import GSEF, Clock, World, build_world, finish
 from tests.q_world import QA, grant_bot_moderation_access, said
+
+SESSION = "gsef2021-inclusive-society"
 
 
 def dms(qa: QA, who: Any) -> list[str]:
@@ -164,25 +167,48 @@ def forum_config(tmp_path: Path) -> Path:
     return path
 
 
-async def test_unanswered_questions_become_forum_posts_and_a_reply_answers_them(
-    forum_config: Path, make_bot: Callable[..., QABot], clock: Clock
-) -> None:
-    env = simcord.Env(make_bot(config=forum_config))
+@asynccontextmanager
+async def started(
+    config: Path, make_bot: Callable[..., QABot], *, forum: bool = False
+) -> AsyncIterator[QA]:
+    """The bot of this session file, started in the usual server (with the follow-up forum
+    channel if asked), its moderation channel open to it; stopped at the end."""
+    env = simcord.Env(make_bot(config=config))
     w: World = build_world(env)
-    forum = w.guild.create_forum_channel("follow-up")
+    if forum:
+        w.guild.create_forum_channel("follow-up")
     await env.start()
     try:
         await grant_bot_moderation_access(w)
-        qa = QA(w, env.bot.db.path)
+        yield QA(w, env.bot.db.path)
+    finally:
+        await finish(env)
+
+
+async def end_program(qa: QA, clock: Clock) -> None:
+    """Move past the program's end (19:30 KST) and fire its end."""
+    clock.advance(minutes=20)
+    bot = qa.env.bot
+    assert isinstance(bot, QABot)
+    await bot.schedule.fire(SESSION, bot.runs[SESSION].id, None)
+    await qa.env.settle()
+
+
+def forum_of(qa: QA) -> Any:
+    [forum] = [c for c in qa.world.guild.channels.values() if c.name == "follow-up"]
+    return forum
+
+
+async def test_unanswered_questions_become_forum_posts_and_a_reply_answers_them(
+    forum_config: Path, make_bot: Callable[..., QABot], clock: Clock
+) -> None:
+    async with started(forum_config, make_bot, forum=True) as qa:
+        w, env = qa.world, qa.env
         await qa.ask(w.alice, "What comes after the pilot?", notify=True)
         await w.mod.slash(w.moderation, "qa approve", number=1)
         await w.bob.click(qa.vote_message(1), label="👍 0")
-        clock.advance(minutes=20)  # the program ends (19:30 KST)
-        await env.bot.schedule.fire(
-            "gsef2021-inclusive-society", env.bot.runs["gsef2021-inclusive-society"].id, None
-        )
-        await env.settle()
-        posts = forum.threads
+        await end_program(qa, clock)
+        posts = forum_of(qa).threads
         assert len(posts) == 1 and posts[0].name.startswith("#1 What comes after the pilot?")
         assert any("follow-up forum" in m.content for m in w.live.history())
         before = len(dms(qa, w.alice))
@@ -194,31 +220,19 @@ async def test_unanswered_questions_become_forum_posts_and_a_reply_answers_them(
         await w.mod.send(posts[0], "And a report in June.")
         await env.settle()
         assert len(dms(qa, w.alice)) == before + 1  # only the first answer is news
-    finally:
-        await finish(env)
 
 
 async def test_forum_posts_of_anonymous_questions_name_nobody(
     forum_config: Path, make_bot: Callable[..., QABot], clock: Clock
 ) -> None:
-    env = simcord.Env(make_bot(config=forum_config))
-    w: World = build_world(env)
-    forum = w.guild.create_forum_channel("follow-up")
-    await env.start()
-    try:
-        await grant_bot_moderation_access(w)
-        qa = QA(w, env.bot.db.path)
+    async with started(forum_config, make_bot, forum=True) as qa:
+        w = qa.world
         await qa.ask(w.alice, "Is the budget public?", anonymous=True)
         await w.mod.slash(w.moderation, "qa approve", number=1)
-        clock.advance(minutes=20)
-        run = env.bot.runs["gsef2021-inclusive-society"]
-        await env.bot.schedule.fire("gsef2021-inclusive-society", run.id, None)
-        await env.settle()
-        post = forum.threads[0].history()[0]
+        await end_program(qa, clock)
+        post = forum_of(qa).threads[0].history()[0]
         assert "Anonymous" in post.content and "alice" not in post.content
         assert isinstance(post, discord.Message)
-    finally:
-        await finish(env)
 
 
 @pytest.fixture
@@ -235,12 +249,8 @@ def speaker_config(tmp_path: Path) -> Path:
 async def test_a_speaker_answers_their_own_questions_only(
     speaker_config: Path, make_bot: Callable[..., QABot], clock: Clock
 ) -> None:
-    env = simcord.Env(make_bot(config=speaker_config))
-    w: World = build_world(env)
-    await env.start()
-    try:
-        await grant_bot_moderation_access(w)
-        qa = QA(w, env.bot.db.path)
+    async with started(speaker_config, make_bot) as qa:
+        w = qa.world
         await qa.ask(w.alice, "Joyce, how did the co-operative start?", speaker="joyce-mundara")
         clock.advance(minutes=1)
         await qa.ask(w.alice, "Li-Li, how many homes?", speaker="li-li-chang")
@@ -255,5 +265,3 @@ async def test_a_speaker_answers_their_own_questions_only(
         assert "#2" in said(refused) and qa.state(2) == "approved"
         stranger = await w.bob.slash(w.questions, "qa reply", number=1)
         assert said(stranger).startswith("Only moderators and the session's speakers")
-    finally:
-        await finish(env)
