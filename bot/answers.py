@@ -356,14 +356,6 @@ class AnswerService:
     async def _queue(self, conn: aiosqlite.Connection) -> tuple[int, bool]:
         return await arepo.queue_notices(conn, self.clock())
 
-    def _tell(self, run_id: int, *questions: Question) -> None:
-        """Tell the question service's listeners of a committed change, as it does."""
-        for listener in list(self.questions.listeners):
-            try:
-                listener(run_id, questions)
-            except Exception:
-                log.exception("a listener of question changes failed")
-
     # ------------------------------------------------------- written answers
 
     async def answer(
@@ -428,7 +420,7 @@ class AnswerService:
             return Answered(fresh, answer, moved)
 
         done = await self.db.write(change)
-        self._tell(done.question.run_id, done.question)
+        self.questions.changed(done.question.run_id, done.question)
         if private and not self._listening:
             self._wake()  # the asker hears of it, whatever they chose
         return done
@@ -525,7 +517,7 @@ class AnswerService:
             return fresh
 
         q = await self.db.write(change)
-        self._tell(q.run_id, q)
+        self.questions.changed(q.run_id, q)
         return q
 
     # --------------------------------------------------------------- choices
@@ -776,7 +768,7 @@ class AnswerService:
 
         done = await self.db.write(change)
         if done is not None and done.first:
-            self._tell(done.question.run_id, done.question)
+            self.questions.changed(done.question.run_id, done.question)
         return done
 
 

@@ -243,7 +243,10 @@ class QuestionService:
         default_factory=dict, repr=False
     )
 
-    def _changed(self, run_id: int, *questions: Question) -> None:
+    def changed(self, run_id: int, *questions: Question) -> None:
+        """Tell the listeners of a committed change of these questions (none: of the run, such
+        as a vote's count). Services that change questions in their own transactions (written
+        answers) call it too."""
         for listener in self.listeners:
             try:
                 listener(run_id, questions)
@@ -331,7 +334,7 @@ class QuestionService:
             source_message_id=source_message_id,
         )
         if self.listeners:
-            self._changed(run.id, q)
+            self.changed(run.id, q)
         return q
 
     def _intake_open(self, session: Session, run: Run, now: datetime) -> bool:
@@ -419,14 +422,14 @@ class QuestionService:
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def toggle_vote(self, question_id: int, voter_id: int) -> tuple[bool, int]:
         """Add or remove a person's vote on an approved (or live) question: (voted, votes)."""
         now = self.clock()
 
-        async def change(conn: aiosqlite.Connection) -> tuple[bool, int]:
+        async def change(conn: aiosqlite.Connection) -> tuple[int, tuple[bool, int]]:
             q = await qrepo.get_question(conn, question_id)
             if q is None:
                 raise Refusal(GONE)
@@ -440,12 +443,10 @@ class QuestionService:
                 )
             if q.author_id == voter_id:
                 raise Refusal(msg("You cannot vote for your own question."))
-            runs.append(q.run_id)
-            return await qrepo.toggle_vote(conn, question_id, voter_id, now)
+            return q.run_id, await qrepo.toggle_vote(conn, question_id, voter_id, now)
 
-        runs: list[int] = []
-        voted = await self.db.write(change)
-        self._changed(runs[-1])
+        run_id, voted = await self.db.write(change)
+        self.changed(run_id)
         return voted
 
     async def vote_instead(
@@ -492,7 +493,7 @@ class QuestionService:
             return await _reload(conn, q.id), await _reload(conn, kept.id)
 
         mine, kept = await self.db.write(change)
-        self._changed(mine.run_id, mine, kept)
+        self.changed(mine.run_id, mine, kept)
         return mine, kept
 
     # -------------------------------------------------------------- moderators
@@ -522,7 +523,7 @@ class QuestionService:
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def approve(
@@ -628,7 +629,7 @@ class QuestionService:
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def label(
@@ -674,7 +675,7 @@ class QuestionService:
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def merge(
@@ -743,7 +744,7 @@ class QuestionService:
             return await _reload(conn, dup.id), await _reload(conn, kept.id)
 
         first, second = await self.db.write(change)
-        self._changed(first.run_id, *(q for q in (first, second) if q is not None))
+        self.changed(first.run_id, first, second)
         return first, second
 
     async def next_question(
@@ -775,7 +776,7 @@ class QuestionService:
             return await _go_live(conn, top[0], now, (actor_id, actor_name))
 
         first, second = await self.db.write(change)
-        self._changed(first.run_id, *(q for q in (first, second) if q is not None))
+        self.changed(first.run_id, *(q for q in (first, second) if q is not None))
         return first, second
 
     async def pick(
@@ -791,7 +792,7 @@ class QuestionService:
             return await _go_live(conn, q, now, (actor_id, actor_name))
 
         first, second = await self.db.write(change)
-        self._changed(first.run_id, *(q for q in (first, second) if q is not None))
+        self.changed(first.run_id, *(q for q in (first, second) if q is not None))
         return first, second
 
     async def answered(self, run_id: int, actor_id: int | None, actor_name: str | None) -> Question:
@@ -809,7 +810,7 @@ class QuestionService:
             return await _reload(conn, live[-1].id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def block(
@@ -871,7 +872,7 @@ class QuestionService:
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def unblock_author(
@@ -895,7 +896,7 @@ class QuestionService:
             return await _reload(conn, q.id)
 
         q = await self.db.write(change)
-        self._changed(q.run_id, q)
+        self.changed(q.run_id, q)
         return q
 
     async def unblock(
