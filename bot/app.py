@@ -359,7 +359,3 @@ class QABot(commands.Bot):
     def timeline(self, session_id: str) -> Timeline:
         """Return the session's program placed in real time for its current run."""
         return self.runs.timeline(session_id)
-
-    async def reload_run(self, session_id: str) -> repo.Run:
-        """Read the session's run again after a change (delay, intake override)."""
-        return await self.runs.reload(session_id)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.i18n import ENGLISH, N_, Localizer, Message, Text, listed, msg, pmsg
+from bot.limits import CONTENT
 
 Severity = Literal["ok", "info", "warning", "error"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "ok")
@@ -62,7 +63,6 @@ CHANNEL_ROLES = {
 }
 ROLE_KEYS = ("moderator_role", "organizer_role")
 GUILD_KEY = "guild_id"  # the [discord] key that pins a session to its server
-DISCORD_LIMIT = 2000  # a message's content; an embed's description takes 4096
 
 
 def needed_permissions(kind: str, chat_capture: bool) -> tuple[str, ...]:
@@ -589,7 +589,7 @@ def escape(text: str) -> str:
 
 
 def render_discord(
-    findings: Sequence[Finding], limit: int = DISCORD_LIMIT, _: Localizer = ENGLISH
+    findings: Sequence[Finding], limit: int = CONTENT, _: Localizer = ENGLISH
 ) -> str:
     """Return the check as one Discord message of at most `limit` characters, in the reader's
     language: the summary, then the problems (errors first) and notes with their fixes, then

@@ -370,6 +370,14 @@ def cut_rendered(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
     return head + ellipsis
 
 
+def cut_line(text: str, limit: int) -> str:
+    """Text on one line (runs of spaces and line breaks made single spaces), at most `limit`
+    characters, an ellipsis where it was cut. For text shown as it is: titles, quotes, a
+    screen's queue (no markdown; `cut` is for text that Discord renders as markdown)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: max(0, limit - 1)].rstrip() + "…"
+
+
 def cut(
     text: str,
     limit: int,

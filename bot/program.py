@@ -35,6 +35,7 @@ from typing import Literal
 from bot.errors import Refusal
 from bot.i18n import msg, nmsg
 from bot.sessions import Session, Slot
+from bot.storage.posts_repo import PostRecord
 from bot.storage.repository import Run
 
 PostKind = Literal[
@@ -310,6 +311,12 @@ class AgendaRow:
     @property
     def over(self) -> bool:
         return self.started and not self.live
+
+
+def started_segments(records: Mapping[str, PostRecord]) -> dict[str, datetime]:
+    """Return the recorded time of each segment post that is done (its segment has started),
+    by post key: what `agenda` takes as `started`."""
+    return {key: r.due_at for key, r in records.items() if key.startswith("segment:")}
 
 
 def agenda(timeline: Timeline, started: Mapping[str, datetime], now: datetime) -> list[AgendaRow]:

@@ -108,8 +108,7 @@ class Runs(Mapping[str, Run]):
 
     async def reload(self, session_id: str) -> Run:
         """Read the session's run again after a change (delay, intake override, its end)."""
-        run_id = self._runs[session_id].id
-        run = await self.db.read(lambda conn: repo.get_run(conn, run_id))
+        run = await self.run(self._runs[session_id].id)
         assert run is not None
         self._runs[session_id] = run
         return run

@@ -41,6 +41,7 @@ from bot.program import (
     check_delay,
     decide,
     plan_posts,
+    started_segments,
 )
 from bot.reports import Reports
 from bot.runs import Runs
@@ -315,9 +316,9 @@ class ScheduleService:
         """Shift every segment not yet started by `minutes` (program time), in one transaction
         with its audit event; re-plan the timers. Raises Refusal when it cannot apply."""
         async with self._lock(session_id):
-            run = await self.runs.reload(session_id)
-            # record every post whose time has come: "started" is then exactly "done"
-            await self._sweep(session_id, run.id)
+            # record every post whose time has come (the sweep reads the run again):
+            # "started" is then exactly "done"
+            await self._sweep(session_id, self.runs[session_id].id)
             run = self.runs[session_id]
             records = await self.records(run.id)
             now = self.clock()
@@ -370,11 +371,6 @@ def _done(records: Mapping[str, PostRecord]) -> set[str]:
     """The posts that need nothing more: all recorded ones but those whose sending failed,
     which are tried again while they are still relevant."""
     return {key for key, record in records.items() if record.status != "failed"}
-
-
-def started_segments(records: Mapping[str, PostRecord]) -> dict[str, datetime]:
-    """Return the recorded time of each segment post that is done (its segment has started)."""
-    return {k: r.due_at for k, r in records.items() if k.startswith("segment:")}
 
 
 def _intake_skip_reason(kind: str, override: str | None) -> str | None:

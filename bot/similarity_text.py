@@ -11,36 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from bot.i18n import ENGLISH, Localizer
+from bot.limits import BUTTON_LABEL, CONTENT, EMBED_DESCRIPTION, FIELD_VALUE, cut_line
 from bot.similarity import Theme, ThemeQuestion
 
 Escape = Callable[[str], str]
 
-CONTENT_LIMIT = 2000  # a message's content (the ephemeral answer to /ask)
-FIELD_LIMIT = 1024  # an embed field's value (the moderation card)
-DESCRIPTION_LIMIT = 4096  # an embed description (the answer to /qa themes)
-BUTTON_LIMIT = 80  # a button's label
 QUOTE = 120  # characters of a question quoted in a hint or a card
-
-
-def cut(text: str, limit: int) -> str:
-    """The text on one line, at most `limit` characters (an ellipsis where it was cut)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: max(0, limit - 1)].rstrip() + "…"
 
 
 def vote_instead_label(number: int, _: Localizer = ENGLISH) -> str:
     """The hint's button: withdraw the new question and vote for #number."""
-    return _("Vote for #{number} instead", number=number)[:BUTTON_LIMIT]
+    return _("Vote for #{number} instead", number=number)[:BUTTON_LABEL]
 
 
 def merge_label(number: int, _: Localizer = ENGLISH) -> str:
     """The moderation card's button: merge this question into #number."""
-    return _("Merge into #{number}", number=number)[:BUTTON_LIMIT]
+    return _("Merge into #{number}", number=number)[:BUTTON_LABEL]
 
 
 def hint_text(number: int, kept_text: str, escape: Escape, _: Localizer = ENGLISH) -> str:
     """The line added to the asker's private confirmation when an open question is similar."""
-    quoted = escape(cut(kept_text, QUOTE))
+    quoted = escape(cut_line(kept_text, QUOTE))
     text = _(
         "A similar question is already open: **#{number}** “{text}”\n"
         "If it asks what you wanted to ask, **{button}** withdraws your question and gives "
@@ -49,13 +40,13 @@ def hint_text(number: int, kept_text: str, escape: Escape, _: Localizer = ENGLIS
         text=quoted,
         button=vote_instead_label(number, _),
     )
-    return text[:CONTENT_LIMIT]
+    return text[:CONTENT]
 
 
 def duplicate_note(number: int, kept_text: str, escape: Escape, _: Localizer = ENGLISH) -> str:
     """The moderation card's field value: "Possible duplicate of #7: …"."""
-    quoted = escape(cut(kept_text, QUOTE))
-    return _("Possible duplicate of #{number}: “{text}”", number=number, text=quoted)[:FIELD_LIMIT]
+    quoted = escape(cut_line(kept_text, QUOTE))
+    return _("Possible duplicate of #{number}: “{text}”", number=number, text=quoted)[:FIELD_VALUE]
 
 
 def theme_title(
@@ -74,7 +65,7 @@ def themes_description(
     label_names: Mapping[str, str],
     escape: Escape,
     *,
-    limit: int = DESCRIPTION_LIMIT,
+    limit: int = EMBED_DESCRIPTION,
     _: Localizer = ENGLISH,
 ) -> str:
     """The answer to `/qa themes`: one block per theme (size, label, top-voted question, key
@@ -109,7 +100,7 @@ def _theme_block(
     escape: Escape,
     _: Localizer,
 ) -> str:
-    title = escape(cut(theme_title(theme, label_names, _), 100))
+    title = escape(cut_line(theme_title(theme, label_names, _), 100))
     top = theme.top
     lines = [
         _(
@@ -122,7 +113,7 @@ def _theme_block(
             "Top: **#{number}** ({votes}) {text}",
             number=top.number,
             votes=_.ngettext("{count} vote", "{count} votes", top.votes),
-            text=escape(cut(top.text, QUOTE)),
+            text=escape(cut_line(top.text, QUOTE)),
         ),
     ]
     others = [q for q in theme.representatives if q.number != top.number][:2]

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.i18n import ENGLISH, Localizer, Message, Text, msg
+from bot.limits import CONTENT, cut_line
 from bot.program import AgendaRow, PlannedPost, Timeline, decide, plan_posts
 from bot.schedule import Delayed, Due, PostRecord, TopQuestion
 from bot.sessions import Session
@@ -19,7 +20,6 @@ from bot.states import PASSED_REVIEW, UNANSWERED, State
 from bot.timeutil import discord_timestamp
 from cogs._common import shown
 
-LIMIT = 2000  # Discord's message content limit
 TITLE_LIMIT = 100  # segment titles in lists (/program, /schedule status, delay notice)
 STATUS_POSTS = 8
 
@@ -50,18 +50,13 @@ def _t(moment: datetime, style: str = "t") -> str:
     return discord_timestamp(moment, style)
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _fit(lines: list[str]) -> str:
     """Join lines, dropping from the end (with a note) to stay within Discord's limit."""
     text = "\n".join(lines)
-    while len(text) > LIMIT and len(lines) > 1:
+    while len(text) > CONTENT and len(lines) > 1:
         lines = lines[:-1]
         text = "\n".join([*lines, "…"])
-    return text[:LIMIT]
+    return text[:CONTENT]
 
 
 def rehearsal_banner(timeline: Timeline, _: Localizer = ENGLISH) -> str | None:
@@ -92,7 +87,7 @@ def segment_message(
     lines = _lines(
         timeline,
         _,
-        _("▶️ **Now: {title}**", title=_cut(segment.title, 300)),
+        _("▶️ **Now: {title}**", title=cut_line(segment.title, 300)),
         f"{_t(row.start)} – {_t(row.end)}",
     )
     if late:
@@ -108,7 +103,7 @@ def segment_message(
         where = ", ".join(p for p in (speaker.organization, speaker.country) if p)
         lines.append(f"🎤 {name}" + (f" — {where}" if where else ""))
         if speaker.talk_title:
-            lines.append(_("Talk: *{title}*", title=_cut(speaker.talk_title, 300)))
+            lines.append(_("Talk: *{title}*", title=cut_line(speaker.talk_title, 300)))
     if segment.kind == "discussion" and segment.guiding_questions:
         lines.append(_("**Guiding questions**"))
         current: int | None = None
@@ -116,7 +111,7 @@ def segment_message(
             if question.round is not None and question.round != current:
                 current = question.round
                 lines.append(_("*Round {number}*", number=current))
-            lines.append(f"{i}. {_cut(question.text, 400)}")
+            lines.append(f"{i}. {cut_line(question.text, 400)}")
     if segment.kind == "qa":
         lines.append(
             _.ngettext(
@@ -144,7 +139,7 @@ def reminder_message(
         _,
         _(
             "⏰ **{title}** starts {relative} ({time}).",
-            title=_cut(title, 200),
+            title=cut_line(title, 200),
             relative=_t(start, "R"),
             time=_t(start),
         ),
@@ -162,7 +157,7 @@ def reminder_message(
                 "Top question: #{number} ({votes}): {text}",
                 number=top.number,
                 votes=_.ngettext("{count} vote", "{count} votes", top.votes),
-                text=shown(_cut(top.text, 500)),
+                text=shown(cut_line(top.text, 500)),
             )
         )
     return _fit(lines)
@@ -236,7 +231,7 @@ def program_message(
     _: Localizer = ENGLISH,
 ) -> str:
     """The agenda for /program: times in each reader's zone, the live segment marked."""
-    lines = _lines(timeline, _, f"📅 **{_cut(title or timeline.session.title, 200)}**")
+    lines = _lines(timeline, _, f"📅 **{cut_line(title or timeline.session.title, 200)}**")
     delay = timeline.run.delay_seconds
     if delay > 0:
         lines.append(_("The program is running {minutes} min late.", minutes=delay // 60))
@@ -245,7 +240,7 @@ def program_message(
     if not rows:
         lines.append(_("This session has no program: moderators open and close questions by hand."))
     for row in rows:
-        span = f"{_t(row.start)}–{_t(row.end)} {_cut(row.slot.segment.title, TITLE_LIMIT)}"
+        span = f"{_t(row.start)}–{_t(row.end)} {cut_line(row.slot.segment.title, TITLE_LIMIT)}"
         if row.live:
             lines.append(_("▶️ **{span}** ← now", span=span))
         elif row.over:
@@ -259,7 +254,7 @@ def program_message(
 
 def _segment_title(session: Session, post: PlannedPost) -> str:
     slot = session.slot(post.segment_id) if post.segment_id is not None else None
-    return _cut(slot.segment.title, TITLE_LIMIT) if slot is not None else ""
+    return cut_line(slot.segment.title, TITLE_LIMIT) if slot is not None else ""
 
 
 def _describe(post: PlannedPost, session: Session, _: Localizer) -> str:
@@ -277,7 +272,7 @@ def status_message(
     """The answer to /schedule status: delay, intake, and the next posts."""
     run = timeline.run
     lines = _lines(
-        timeline, _, _("🗓 **Schedule of {title}**", title=_cut(timeline.session.title, 150))
+        timeline, _, _("🗓 **Schedule of {title}**", title=cut_line(timeline.session.title, 150))
     )
     delay = run.delay_seconds
     shift = format(delay // 60, "+d")
@@ -392,7 +387,7 @@ def report_message(timeline: Timeline, questions: int, _: Localizer = ENGLISH) -
         "📊 **The program of {title} has ended.** Here is the Q&A report ({count} questions); "
         "open it in a browser, or print it. /qa export gives it again, or as a spreadsheet.",
         questions,
-        title=_cut(timeline.session.title, 200),
+        title=cut_line(timeline.session.title, 200),
     )
     return _fit(_lines(timeline, _, said))
 

@@ -58,18 +58,16 @@ class TooManyViewers(Exception):
 class Viewer:
     """One connected page: the latest message it has not sent yet, and a wake-up."""
 
-    __slots__ = ("_wake", "clock", "closed", "payload", "seen", "session_id")
+    __slots__ = ("_wake", "clock", "closed", "payload", "session_id")
 
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
         self._wake = asyncio.Event()
         self.payload: bytes | None = None
         self.clock: bytes = b""
-        self.seen = -1
         self.closed = False
 
-    def _give(self, version: int, payload: bytes, clock: bytes) -> None:
-        self.seen = version
+    def _give(self, payload: bytes, clock: bytes) -> None:
         self.payload = payload
         self.clock = clock
         self._wake.set()
@@ -172,7 +170,7 @@ class ScreenHub:
         viewer = Viewer(session_id)
         channel.viewers.add(viewer)
         if channel.payload is not None and not channel.dirty:
-            viewer._give(channel.version, channel.payload, encode_clock(self._clock()))
+            viewer._give(channel.payload, encode_clock(self._clock()))
         else:
             channel.dirty = True
             self._start(session_id, channel)
@@ -244,8 +242,7 @@ class ScreenHub:
                 channel.payload = encode_state(channel.version, snapshot.json)
                 clock = encode_clock(self._clock())
                 for viewer in channel.viewers:
-                    if viewer.seen != channel.version:
-                        viewer._give(channel.version, channel.payload, clock)
+                    viewer._give(channel.payload, clock)
                 self._arm(session_id, channel, snapshot.refresh_after)
         finally:
             channel.task = None

@@ -23,7 +23,8 @@ from typing import Any
 import aiosqlite
 
 from bot.i18n import ENGLISH, Localizer, several
-from bot.program import AgendaRow, Timeline, agenda
+from bot.limits import cut_line
+from bot.program import AgendaRow, Timeline, agenda, started_segments
 from bot.sessions import Session
 from bot.storage import posts_repo
 from bot.storage import questions_repo as qrepo
@@ -179,29 +180,19 @@ def state_texts(
     return texts
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _question(
     session: Session, q: Question, _: Localizer, *, limit: int | None = None
 ) -> ScreenQuestion:
     label = session.label(q.label_id)
     return ScreenQuestion(
         number=q.number,
-        text=q.text if limit is None else _cut(q.text, limit),
+        text=q.text if limit is None else cut_line(q.text, limit),
         votes=q.votes,
         speaker=speaker_name(session, q.speaker_id),
         asker=asker_name(q, _),
         label=label.name if label is not None else None,
         co_askers=q.co_askers,
     )
-
-
-def started_segments(records: Mapping[str, PostRecord]) -> dict[str, datetime]:
-    """Return the recorded time of each segment post that is done (its segment has started)."""
-    return {key: r.due_at for key, r in records.items() if key.startswith("segment:")}
 
 
 def _segment(session: Session, row: AgendaRow, until: datetime, now: datetime) -> ScreenSegment:
@@ -304,5 +295,4 @@ __all__ = [
     "program_now",
     "refresh_delay",
     "speaker_name",
-    "started_segments",
 ]
