@@ -42,7 +42,6 @@ from bot.answers_text import (
     refuse_empty_edit,
     refuse_long_answer,
     refuse_long_edit,
-    refuse_no_question,
     refuse_not_addressed,
     refuse_not_own,
     refuse_same_edit,
@@ -50,8 +49,8 @@ from bot.answers_text import (
 )
 from bot.errors import DatabaseError, Refusal
 from bot.followups import FollowupPost, ForumTags, followups, forum_tags
-from bot.i18n import ENGLISH, Localizer, Text, msg
-from bot.questions import INVISIBLE, Question, QuestionService, clean_text
+from bot.i18n import ENGLISH, Localizer, Text
+from bot.questions import GONE, INVISIBLE, Question, QuestionService, clean_text, no_question
 from bot.routing import role_ids
 from bot.sessions import Session
 from bot.states import State
@@ -389,7 +388,7 @@ class AnswerService:
         async def change(conn: aiosqlite.Connection) -> Answered:
             q = await qrepo.get_by_number(conn, run_id, number)
             if q is None:
-                raise Refusal(refuse_no_question(number))
+                raise Refusal(no_question(number))
             speaker_id = _answering_as(q, role, speakers)
             if q.state not in ANSWERABLE:
                 raise Refusal(await _state_refusal(conn, q))
@@ -547,7 +546,7 @@ class AnswerService:
 
         async def change(conn: aiosqlite.Connection) -> None:
             if await qrepo.get_question(conn, question_id) is None:
-                raise Refusal(msg("This question no longer exists."))
+                raise Refusal(GONE)
             await arepo.set_question_notify(conn, question_id, user_id, on, now)
 
         await self.db.write(change)

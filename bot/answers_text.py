@@ -251,12 +251,6 @@ def refuse_long_answer(length: int, limit: int = ANSWER_MAX) -> Message:
     )
 
 
-def refuse_no_question(number: int) -> Message:
-    return msg(
-        "There is no question #{number} in this session; /qa queue lists them.", number=number
-    )
-
-
 def refuse_not_addressed(number: int) -> Message:
     return msg(
         "#{number} is addressed to another speaker; speakers answer the questions addressed "

@@ -44,6 +44,14 @@ __all__ = [
 QUEUE_SIZE = 15
 GONE = msg("This question no longer exists.")
 
+
+def no_question(number: int) -> Message:
+    """The refusal for a number the session has no question under."""
+    return msg(
+        "There is no question #{number} in this session; /qa queue lists them.", number=number
+    )
+
+
 log = logging.getLogger(__name__)
 
 
@@ -976,12 +984,7 @@ def _closed_message(timeline: Timeline, now: datetime) -> Message:
 async def _require(conn: aiosqlite.Connection, run_id: int, number: int) -> Question:
     q = await qrepo.get_by_number(conn, run_id, number)
     if q is None:
-        raise Refusal(
-            msg(
-                "There is no question #{number} in this session; /qa queue lists them.",
-                number=number,
-            )
-        )
+        raise Refusal(no_question(number))
     return q
 
 

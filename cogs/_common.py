@@ -13,7 +13,7 @@ from discord import app_commands
 from bot.errors import Refusal
 from bot.i18n import ENGLISH, Localizer, Say, Text, joined, language_of, localize, msg, say_in
 from bot.limits import CONTENT
-from bot.questions import Question
+from bot.questions import GONE, Question, QuestionService
 from bot.routing import NO_SESSION, pick_session, ref_matches, role_ids
 from bot.sessions import Label, Session, Speaker
 from bot.slow import on_slow_write
@@ -87,6 +87,17 @@ def only_session_here(interaction: discord.Interaction) -> Session:
         if len(bot.sessions) != 1 or not here:
             raise
         return here[0]
+
+
+async def clicked_question(
+    interaction: discord.Interaction, questions: QuestionService, question_id: int
+) -> tuple[Question, Session]:
+    """The question a button on its message names, as stored, and its session (refused as
+    `question_session` says, or when the question no longer exists)."""
+    q = await questions.get_by_id(question_id)
+    if q is None:
+        raise Refusal(GONE)
+    return q, question_session(interaction, q)
 
 
 def question_session(interaction: discord.Interaction, q: Question) -> Session:

@@ -31,18 +31,18 @@ from bot.answers_text import (
     answerer,
     edit_saved,
     notify_set,
-    refuse_no_question,
     refuse_not_own,
     refuse_unknown_role,
     thread_title,
 )
 from bot.errors import Refusal
 from bot.i18n import msg
-from bot.questions import Question, QuestionService
+from bot.questions import Question, QuestionService, no_question
 from bot.routing import ref_matches
 from bot.runs import Runs
 from bot.sessions import Session
 from cogs._common import (
+    clicked_question,
     is_moderator,
     question_session,
     reader,
@@ -128,17 +128,14 @@ class Answering(commands.Cog):
             self._role(interaction, session)
             q = await self.questions.get(self.runs[session.id].id, number)
             if q is None:
-                raise Refusal(refuse_no_question(number))
+                raise Refusal(no_question(number))
             form = AnswerForm(q, private, reader(interaction), self._answer_of(session, q, private))
             await interaction.response.send_modal(form)
 
     @commands.Cog.listener()
     async def on_qa_answer_button(self, interaction: discord.Interaction, question_id: int) -> None:
         async with answering(interaction, catch_all=True):
-            q = await self.questions.get_by_id(question_id)
-            if q is None:
-                raise Refusal(msg("This question no longer exists."))
-            session = question_session(interaction, q)
+            q, session = await clicked_question(interaction, self.questions, question_id)
             self._role(interaction, session)
             form = AnswerForm(q, False, reader(interaction), self._answer_of(session, q, False))
             await interaction.response.send_modal(form)

@@ -29,8 +29,8 @@ from bot.similar import SimilarQuestions
 from bot.similarity_text import hint_text
 from bot.states import State
 from cogs._common import (
+    clicked_question,
     edit_clicked,
-    question_session,
     reader,
     reply,
     session_of,
@@ -134,10 +134,7 @@ class Asking(commands.Cog):
     ) -> None:
         """ "Vote for #N instead": the asker's new question is withdrawn, their vote goes to N."""
         async with answering(interaction, catch_all=True):
-            q = await self.questions.get_by_id(question_id)
-            if q is None:
-                raise Refusal(msg("This question no longer exists."))
-            session = question_session(interaction, q)
+            _q, session = await clicked_question(interaction, self.questions, question_id)
             mine, kept = await self.questions.vote_instead(
                 question_id, into_id, interaction.user.id
             )

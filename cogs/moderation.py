@@ -24,11 +24,11 @@ from bot.schedule import ScheduleService
 from bot.sessions import Session
 from bot.states import wording
 from cogs._common import (
+    clicked_question,
     edit_clicked,
     label_choices,
     public_say,
     qabot,
-    question_session,
     reader,
     reply,
     require_moderator,
@@ -99,11 +99,9 @@ class Moderation(
     ) -> None:
         """A click on a card: act, show the outcome on the card, bring the vote message along."""
         async with answering(interaction, catch_all=True):
-            q = await self.questions.get_by_id(question_id)
-            if q is None:
-                raise Refusal(msg("This question no longer exists."))
             # rights are checked against the question's own session, in its own server
-            ctx = Context(interaction, question_session(interaction, q))
+            q, session = await clicked_question(interaction, self.questions, question_id)
+            ctx = Context(interaction, session)
             try:
                 q, verb = await self._apply(ctx, action, q)
             except Refusal as refusal:

@@ -15,10 +15,10 @@ from discord.ext import commands
 
 from bot.errors import Refusal
 from bot.i18n import msg
-from bot.questions import QuestionService
+from bot.questions import GONE, QuestionService
 from bot.similar import SimilarQuestions
 from bot.similarity_text import themes_description
-from cogs._common import edit_clicked, public_say, question_session, reply, shown
+from cogs._common import clicked_question, edit_clicked, public_say, reply, shown
 from cogs._views import card_embed
 from cogs.errors import answering, handle_error
 from cogs.moderation import Context
@@ -78,11 +78,11 @@ class Themes(commands.Cog):
     ) -> None:
         """ "Merge into #N" on a card: the same as /qa merge, by one click."""
         async with answering(interaction, catch_all=True):
-            q = await self.questions.get_by_id(question_id)
             kept = await self.questions.get_by_id(into_id)
-            if q is None or kept is None:
-                raise Refusal(msg("This question no longer exists."))
-            ctx = Context(interaction, question_session(interaction, q))
+            if kept is None:
+                raise Refusal(GONE)
+            q, session = await clicked_question(interaction, self.questions, question_id)
+            ctx = Context(interaction, session)
             try:
                 dup, kept = await self.questions.merge(
                     q.run_id, q.number, kept.number, ctx.actor_id, ctx.actor_name

@@ -10,9 +10,8 @@ import discord
 from discord.ext import commands
 
 from bot.errors import Refusal
-from bot.i18n import msg
 from bot.questions import QuestionService
-from cogs._common import edit_clicked, question_session
+from cogs._common import clicked_question, edit_clicked
 from cogs._views import vote_count_view
 from cogs.errors import answering, handle_error
 from cogs.posting import Posting
@@ -29,10 +28,7 @@ class Voting(commands.Cog):
     @commands.Cog.listener()
     async def on_qa_vote_button(self, interaction: discord.Interaction, question_id: int) -> None:
         async with answering(interaction, catch_all=True):
-            q = await self.questions.get_by_id(question_id)
-            if q is None:
-                raise Refusal(msg("This question no longer exists."))
-            session = question_session(interaction, q)
+            _q, session = await clicked_question(interaction, self.questions, question_id)
             try:
                 _voted, votes = await self.questions.toggle_vote(question_id, interaction.user.id)
             except Refusal as refusal:
