@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import Refusal
-from bot.i18n import ENGLISH, Localizer, Say, Text, joined, language_of, localize, msg, say_in
+from bot.i18n import ENGLISH, Localizer, Say, Text, joined, localize, msg, say_in
 from bot.limits import CONTENT
 from bot.questions import GONE, Question, QuestionService
 from bot.routing import NO_SESSION, pick_session, ref_matches, role_ids
@@ -42,11 +42,6 @@ def shown(text: str) -> str:
 def reader(interaction: discord.Interaction) -> Localizer:
     """The language of the person who acted (their Discord client's), English by default."""
     return localize(interaction.locale)
-
-
-def private_say(interaction: discord.Interaction) -> Say:
-    """How a message for the person who acted words its short texts: in their language."""
-    return say_in((language_of(interaction.locale),))
 
 
 def public_say(session: Session) -> Say:

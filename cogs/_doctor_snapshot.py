@@ -23,6 +23,7 @@ from bot.doctor import (
 )
 from bot.routing import ref_matches
 from bot.sessions import Session
+from cogs._common import find_roles
 
 
 def pinned_guild_id(session: Session, pins: Mapping[str, int] | None = None) -> int | None:
@@ -32,13 +33,6 @@ def pinned_guild_id(session: Session, pins: Mapping[str, int] | None = None) -> 
     if pinned is None and pins:
         pinned = pins.get(session.id)
     return int(pinned) if pinned is not None else None
-
-
-def role_matches(ref: str | int, role: discord.Role) -> bool:
-    """A session file's role reference names this role: its id, or its exact name."""
-    if isinstance(ref, int) or ref.isdigit():
-        return int(ref) == role.id
-    return ref == role.name
 
 
 def session_seen(
@@ -83,10 +77,7 @@ def session_seen(
             )
         )
     roles = tuple(
-        RoleSeen(
-            key, getattr(d, key), sum(1 for r in guild.roles if role_matches(getattr(d, key), r))
-        )
-        for key in ROLE_KEYS
+        RoleSeen(key, getattr(d, key), len(find_roles(guild, getattr(d, key)))) for key in ROLE_KEYS
     )
     own = guild.self_role or (me.top_role if not me.top_role.is_default() else None)
     return SessionSeen(

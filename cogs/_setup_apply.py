@@ -8,7 +8,7 @@ from bot.doctor import ROLE_KEYS
 from bot.i18n import Text, msg
 from bot.sessions import Session
 from bot.setup_plan import SetupPlan
-from cogs._doctor_snapshot import role_matches
+from cogs._common import find_roles
 
 REASON = "/qa setup for the Q&A session {session}"  # the server's audit log
 
@@ -34,7 +34,7 @@ async def apply_setup(
     roles: dict[str, discord.Role] = {}
     for key in ROLE_KEYS:
         ref = getattr(session.spec.discord, key)
-        found = [r for r in guild.roles if role_matches(ref, r)]
+        found = find_roles(guild, ref)
         if len(found) == 1:
             roles[key] = found[0]
     for wanted in plan.roles:

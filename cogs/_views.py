@@ -7,8 +7,8 @@ announcement.
 Each builder takes `say` (bot.i18n.Say), how the message words its short texts: a public
 message (a card, a vote message, the live announcement, a digest) in the session's languages,
 the default; a private one (the /qa queue, /myquestions, buttons under a private answer) in the
-reader's (`cogs._common.private_say`). User text is shown once, whatever the languages. Buttons
-are `DynamicItem`s whose custom_id carries the action and the question id,
+reader's (`say_in([language_of(interaction.locale)])`). User text is shown once, whatever the
+languages. Buttons are `DynamicItem`s whose custom_id carries the action and the question id,
 so buttons on messages posted before a restart keep working. A click is handed to whichever cog
 handles it as a bot event (`on_qa_card_button`, `on_qa_vote_button`): this module imports no cog.
 """

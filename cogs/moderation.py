@@ -58,8 +58,6 @@ class Context:
         self.actor_id = interaction.user.id
         self.actor_name = interaction.user.display_name
         self._ = reader(interaction)
-        assert interaction.guild is not None
-        self.guild: discord.Guild = interaction.guild
 
     def outcome(self, q: Question, verb: Text | None = None) -> Message:
         return outcome(q, self.actor_name, verb)

@@ -23,7 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.delivery import RETRY_SECONDS, error_message
+from bot.delivery import RETRY_SECONDS
 from bot.i18n import Localizer, Message, in_languages
 from bot.program import Decision, Timeline
 from bot.schedule import Due, ScheduleService, Sent
@@ -47,7 +47,7 @@ from cogs._schedule_text import (
     status_message,
     too_large,
 )
-from cogs._telling import NOT_FOUND
+from cogs._telling import NOT_FOUND, error_of
 from cogs.errors import answering
 from cogs.exports import zipped
 
@@ -218,7 +218,7 @@ class Schedule(commands.Cog):
             await channel.send(text)
         except discord.HTTPException as exc:
             log.warning("%s: the delay announcement failed: %s", session.id, exc)
-            return error_message(exc.status, exc.text)
+            return error_of(exc)
         return None
 
     @schedule.command(name="status", description="The next program posts and any delay")
