@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -14,6 +15,10 @@ from discord.ext import commands
 from bot.errors import DatabaseError, Refusal
 from bot.i18n import Message, msg, nmsg, render
 from cogs._common import Deadline, acknowledged, reply
+
+if TYPE_CHECKING:
+    from bot.sessions import Session
+    from cogs.posting import Posting
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +99,23 @@ async def answering(
     finally:
         deadline.close()
         await acknowledged(interaction)
+
+
+async def stale_click(
+    interaction: discord.Interaction,
+    refusal: Refusal,
+    posting: Posting,
+    session: Session,
+    question_id: int,
+    *,
+    card: bool = True,
+) -> None:
+    """A click on a message its question has moved on from was refused: say so first (who
+    handled it first), then bring the question's messages in line with the log."""
+    await handle_error(interaction, refusal)
+    current = await posting.questions.get_by_id(question_id)
+    if current is not None:
+        await posting.refresh(session, current, card=card)
 
 
 class Errors(commands.Cog):

@@ -36,7 +36,7 @@ from cogs._common import (
     speaker_choices,
 )
 from cogs._views import card_embed, card_view, label_name, outcome, queue_embed
-from cogs.errors import answering, handle_error
+from cogs.errors import answering, stale_click
 from cogs.posting import Posting
 
 if TYPE_CHECKING:
@@ -103,11 +103,7 @@ class Moderation(
             try:
                 q, verb = await self._apply(ctx, action, q)
             except Refusal as refusal:
-                # the card was stale: say who handled it first, then show what really happened
-                await handle_error(interaction, refusal)
-                current = await self.questions.get_by_id(question_id)
-                if current is not None:
-                    await self.posting.refresh(ctx.session, current)
+                await stale_click(interaction, refusal, self.posting, ctx.session, question_id)
                 return
             say = public_say(ctx.session)
             view = card_view(q, author_blocked=action == "block", say=say)

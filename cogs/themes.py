@@ -20,7 +20,7 @@ from bot.similar import SimilarQuestions
 from bot.similarity_text import themes_description
 from cogs._common import clicked_question, edit_clicked, public_say, reply, shown
 from cogs._views import card_embed
-from cogs.errors import answering, handle_error
+from cogs.errors import answering, stale_click
 from cogs.moderation import Context
 from cogs.posting import Posting
 
@@ -88,10 +88,7 @@ class Themes(commands.Cog):
                     q.run_id, q.number, kept.number, ctx.actor_id, ctx.actor_name
                 )
             except Refusal as refusal:
-                await handle_error(interaction, refusal)
-                current = await self.questions.get_by_id(question_id)
-                if current is not None:
-                    await self.posting.refresh(ctx.session, current)
+                await stale_click(interaction, refusal, self.posting, ctx.session, question_id)
                 return
             outcome = ctx.outcome(dup, msg("Merged into #{number}", number=kept.number))
             embed = card_embed(ctx.session, dup, outcome, say=public_say(ctx.session))

@@ -13,7 +13,7 @@ from bot.errors import Refusal
 from bot.questions import QuestionService
 from cogs._common import clicked_question, edit_clicked
 from cogs._views import vote_count_view
-from cogs.errors import answering, handle_error
+from cogs.errors import answering, stale_click
 from cogs.posting import Posting
 
 
@@ -32,11 +32,9 @@ class Voting(commands.Cog):
             try:
                 _voted, votes = await self.questions.toggle_vote(question_id, interaction.user.id)
             except Refusal as refusal:
-                # a stale message (its question moved on): refuse first, then show its real state
-                await handle_error(interaction, refusal)
-                current = await self.questions.get_by_id(question_id)
-                if current is not None:
-                    await self.posting.refresh(session, current, card=False)
+                await stale_click(
+                    interaction, refusal, self.posting, session, question_id, card=False
+                )
                 return
             # the count follows on the message itself; no extra message per click
             await edit_clicked(interaction, view=vote_count_view(question_id, votes))
