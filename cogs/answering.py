@@ -171,8 +171,9 @@ class Answering(commands.Cog):
             await self.post_answers(session, done.question.run_id)
 
     async def post_answers(self, session: Session, run_id: int) -> None:
-        """Post the run's public written answers still missing from their question's thread,
-        and mark the public messages that have answers."""
+        """Post the run's public written answers still missing from their question's thread.
+        (The question's public message already says it has written answers: every redraw of
+        it counts them, posted or not.)"""
         for q, a in await self.answers.unposted_answers(run_id):
             thread = await self._thread_for(session, q)
             if thread is None:
@@ -188,11 +189,6 @@ class Answering(commands.Cog):
                 log.warning("posting the answer to #%d failed: %s", q.number, exc)
                 continue
             await self.answers.answer_posted(a.id, thread.id, message.id)
-            await self._mark(session, q)
-
-    async def _mark(self, session: Session, q: Question) -> None:
-        """Show on the question's public message that it has written answers."""
-        await self.posting.refresh(session, q, card=False)
 
     async def _thread_for(self, session: Session, q: Question) -> discord.Thread | None:
         """The question's answer thread: made on its public message when first needed."""
