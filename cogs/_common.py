@@ -113,18 +113,24 @@ def question_session(interaction: discord.Interaction, q: Question) -> Session:
     return session
 
 
-def find_channel(
-    guild: discord.Guild, session: Session, kind: ChannelKind
-) -> discord.TextChannel | None:
-    """Look up one of the session's channels in this server now (channels may appear after
-    start-up)."""
+def channel_ref(session: Session, kind: ChannelKind) -> str | int:
+    """The session file's reference (name or id) of its channel of this kind; the report goes
+    to the moderation channel unless the file names a channel for it."""
     d = session.spec.discord
-    ref = {
+    return {
         "questions": d.questions_channel,
         "moderation": d.moderation_channel,
         "live": d.live_channel,
         "report": d.report_channel if d.report_channel is not None else d.moderation_channel,
     }[kind]
+
+
+def find_channel(
+    guild: discord.Guild, session: Session, kind: ChannelKind
+) -> discord.TextChannel | None:
+    """Look up one of the session's channels in this server now (channels may appear after
+    start-up)."""
+    ref = channel_ref(session, kind)
     for channel in guild.text_channels:
         if ref_matches(ref, channel.id, channel.name):
             return channel
@@ -148,7 +154,7 @@ def channel_mention(bot: QABot, session: Session, kind: ChannelKind, _: Localize
     channel = session_channel(bot, session, kind)
     if channel is not None:
         return channel.mention
-    ref = session.spec.discord.questions_channel
+    ref = channel_ref(session, kind)
     if isinstance(ref, str) and not ref.isdigit():
         return f"#{ref}"
     return _("the questions channel")

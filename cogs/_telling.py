@@ -23,7 +23,7 @@ from bot.i18n import Localizer, Message, Text, Words, in_languages, msg
 from bot.limits import CONTENT
 from bot.questions import Question
 from bot.sessions import Session
-from cogs._common import session_channel
+from cogs._common import channel_ref, session_channel
 
 if TYPE_CHECKING:
     from bot.app import QABot
@@ -86,11 +86,7 @@ class Telling:
         """Posting in a channel failed; these questions wait for the retry."""
         if not self.failures.failed(session.id, channel, [q.id for q in qs], error):
             return  # already told
-        ref = {
-            "moderation": session.spec.discord.moderation_channel,
-            "questions": session.spec.discord.questions_channel,
-            "live": session.spec.discord.live_channel,
-        }[channel]
+        ref = channel_ref(session, channel)
         count = len(qs)
 
         def text(_: Localizer) -> str:

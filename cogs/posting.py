@@ -173,11 +173,6 @@ class Posting(commands.Cog):
     def _channel(self, session: Session, kind: str) -> discord.TextChannel | None:
         return session_channel(self.bot, session, CHANNEL.get(kind, kind))
 
-    def _channel_id(self, q: Question, kind: str) -> int | None:
-        session = self.bot.runs.session_of_run(q.run_id)
-        channel = self._channel(session, kind) if session is not None else None
-        return channel.id if channel is not None else None
-
     def _skipped(self, session: Session, kind: str) -> set[int]:
         """Noted questions held for this kind's rate window, while it is still shut: in a burst,
         every new ask would otherwise re-read every held question."""
@@ -260,7 +255,7 @@ class Posting(commands.Cog):
                 left = [q for g in groups[index:] for q in g] + later
                 await self.telling.failed(session, where, left, error_of(exc))
                 return {q.id for q in left}
-            await self._record(kind, group, message.id)
+            await self._record(kind, group, message.id, channel.id)
             sent += 1
         if sent:
             await self.telling.recovered(session, where)
@@ -288,7 +283,9 @@ class Posting(commands.Cog):
             return None, vote_embed(session, q, say=say), vote_view(q)
         return live_content(q, say), live_embed(session, q, say), None
 
-    async def _record(self, kind: str, group: list[Question], message_id: int) -> None:
+    async def _record(
+        self, kind: str, group: list[Question], message_id: int, channel_id: int
+    ) -> None:
         if kind == "cards" and len(group) > 1:
             await self.questions.set_card_messages([q.id for q in group], message_id)
             log.info(
@@ -303,9 +300,8 @@ class Posting(commands.Cog):
             await self.questions.set_vote_message(group[0].id, message_id)
         else:
             await self.questions.set_live_message(group[0].id, message_id)
-            channel = self._channel_id(group[0], "live")
-            if channel is not None:  # notices about it link to the announcement
-                await self.answers.record_live_post(group[0].id, channel, message_id)
+            # notices about it link to the announcement
+            await self.answers.record_live_post(group[0].id, channel_id, message_id)
 
     async def _refused(
         self, session: Session, kind: str, group: list[Question], error: Text
