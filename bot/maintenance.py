@@ -78,6 +78,10 @@ class MaintenanceError(Exception):
     """A backup or forget that cannot be done; the message is one sentence for the operator."""
 
 
+class NoSession(MaintenanceError):
+    """The log holds no run of the session to forget."""
+
+
 # ---------------------------------------------------------------------------------- backup
 
 
@@ -440,7 +444,7 @@ class _Forget:
     def run(self) -> _Counts:
         conn, sid, before = self.conn, self.session_id, self.before
         if not self.rows("SELECT 1 FROM sessions WHERE id = ?", (sid,)):
-            raise MaintenanceError(f"No session {sid!r} in {self.counts.database}.")
+            raise NoSession(f"No session {sid!r} in {self.counts.database}.")
         for table in ("forget_runs", "forget_q", "forget_e", "forget_map"):
             conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
         conn.execute("CREATE TEMP TABLE forget_runs (id INTEGER PRIMARY KEY)")
@@ -708,11 +712,8 @@ def forget_due(
     now = now or utcnow()
     results = []
     for due in due_for_forgetting(sessions, now):
-        try:
+        with contextlib.suppress(NoSession):  # nothing of it in this log
             results.append(forget(database, due.session_id, now=now))
-        except MaintenanceError as exc:
-            if not str(exc).startswith("No session"):
-                raise
     return results
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from bot.sessions import ConfigError, Session
+from bot.storage.database import SIDECARS
 from bot.timeutil import utcnow
 from demo.effects import SETTLE_TIMEOUT
 from demo.player import Player
@@ -232,7 +233,7 @@ def fresh_database(path: Path, console: Console) -> None:
     """Remove the previous demo log (and its WAL files): every run starts from nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     removed = False
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", *SIDECARS):
         part = Path(f"{path}{suffix}")
         if part.exists():
             part.unlink()

@@ -100,7 +100,7 @@ class ProgramPosts:
         if record.status != "posted":
             self.out.event(when, "⚠", f"{post.key} {record.status}: {record.detail}")
             return
-        slot = next((s for s in self.session.slots if s.id == post.segment_id), None)
+        slot = self.session.slot(post.segment_id) if post.segment_id else None
         if post.kind == "segment" and slot is not None:
             self.out.event(when, "📣", self.segment_line(slot))
             return

@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from demo.actions import plural
 from demo.story import SLOW, Story
 from demo.transcript import TIMING
 
@@ -55,13 +56,13 @@ async def write_reports(
     errors: list[str],
 ) -> Outcome:
     """Write the HTML report and the JSON export of the demo's run; return what was written."""
-    from bot.reports import build_report, render_report
+    from bot.reports import build_report, renderer
 
     html = out / f"{REPORT_STEM}.html"
     data = out / f"{REPORT_STEM}.json"
-    html.write_bytes(await render_report(database, "html", run_kind="rehearsal"))
-    data.write_bytes(await render_report(database, "json", run_kind="rehearsal"))
-    report = await build_report(database, run_kind="rehearsal")
+    report = await build_report(database, run_kind="rehearsal")  # read once, written twice
+    html.write_bytes(renderer("html")(report))
+    data.write_bytes(renderer("json")(report))
     run = report.runs[-1]
     sent = [p for p in run.posts if p.status == "posted"]
     return Outcome(
@@ -103,16 +104,16 @@ def paragraphs(o: Outcome, minutes: float) -> list[str]:
     out.append(_votes(s.votes_cast, s.voters, story))
     if story.not_cast:
         reasons = "; ".join(f"{reason} ({n})" for reason, n in sorted(story.not_cast.items()))
-        out.append(f"{_plural(sum(story.not_cast.values()), 'vote')} not cast: {reasons}.")
+        out.append(f"{plural(sum(story.not_cast.values()), 'vote')} not cast: {reasons}.")
     out.append(f"{s.participants_who_asked} of {o.participants} participants asked.")
     if story.refused:
         n = len(story.refused)
         listed = "; ".join(story.refused[:3]) + (f"; and {n - 3} more" if n > 3 else "")
-        out.append(f"{_plural(n, 'action')} refused by the bot (⚠ above): {listed}")
+        out.append(f"{plural(n, 'action')} refused by the bot (⚠ above): {listed}")
     else:
         out.append("No action was refused by the bot.")
     if o.errors:
-        out.append(f"{_plural(len(o.errors), 'error')} inside the bot: " + "; ".join(o.errors[:3]))
+        out.append(f"{plural(len(o.errors), 'error')} inside the bot: " + "; ".join(o.errors[:3]))
     return out
 
 
@@ -126,7 +127,7 @@ def timing(o: Outcome) -> list[str]:
     slow = story.slow
     slowest = max(story.answers, default=0.0)
     if slow:
-        lines.append(f"{TIMING} {_plural(len(slow), 'answer')} took over {SLOW:g} s.")
+        lines.append(f"{TIMING} {plural(len(slow), 'answer')} took over {SLOW:g} s.")
         lines.append(f"{TIMING} The slowest took {slowest:.2f} s; slow is not refused.")
     else:
         lines.append(f"{TIMING} The bot answered every action within {slowest:.2f} s.")
@@ -150,18 +151,18 @@ def _story(story: Story) -> list[str]:
         )
     if story.skipped:
         out.append(
-            f"{_plural(len(story.skipped), 'action')} skipped: their question was never taken."
+            f"{plural(len(story.skipped), 'action')} skipped: their question was never taken."
         )
     if story.played < n:
         out.append(f"Only {story.played} of {n} actions were played.")
     if story.missing_posts:
         missing = ", ".join(story.missing_posts)
-        out.append(f"{_plural(len(story.missing_posts), 'program post')} never sent: {missing}.")
+        out.append(f"{plural(len(story.missing_posts), 'program post')} never sent: {missing}.")
     return out
 
 
 def _posts(o: Outcome) -> str:
-    text = f"{_plural(o.posts_sent, 'program post')} sent"
+    text = f"{plural(o.posts_sent, 'program post')} sent"
     text += f", {o.posts_late} of them late" if o.posts_late else ", all on time"
     if o.posts_other:
         text += f"; {o.posts_other} skipped or failed"
@@ -175,7 +176,7 @@ def _votes(cast: int, voters: int, story: Story) -> str:
     text = f"{head}: {story.clicks} clicks shown above"
     if story.carried:
         text += (
-            f", plus {story.carried} carried over by {_plural(story.merges_carrying, 'merge')} "
+            f", plus {story.carried} carried over by {plural(story.merges_carrying, 'merge')} "
             "(a merged duplicate's asker counts as a vote for the question kept)"
         )
     if story.votes != cast:
@@ -227,7 +228,3 @@ def _wrap(text: str, width: int) -> Iterable[str]:
         break_long_words=False,
         break_on_hyphens=False,
     )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -184,14 +184,9 @@ class RunReport:
     anonymized_before: datetime | None = None  # ...only for what was asked before this
 
     @property
-    def anonymized_note(self) -> str:
-        """Say that (and when) the log was anonymized, or "" if it was not."""
-        found = self.anonymized_message
-        return str(found) if found is not None else ""
-
-    @property
     def anonymized_message(self) -> Message | None:
-        """`anonymized_note` as a message, to render in the report's language."""
+        """Say that (and when) the log was anonymized, in the report's language once rendered;
+        None if it was not."""
         if self.anonymized_at is None:
             return None
         if self.anonymized_before is not None:

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 import aiosqlite
 
+from bot.storage.database import first_row
+
 
 async def runs(
     conn: aiosqlite.Connection, session_id: str | None, kind: str, run_id: int | None = None
@@ -152,10 +154,9 @@ async def anonymization(
 ) -> aiosqlite.Row | None:
     """Return the session's latest anonymization (at, before) done at `since` (a run's start,
     as stored) or later, or None if it had none."""
-    for row in await conn.execute_fetchall(
+    return await first_row(
+        conn,
         "SELECT at, before FROM anonymizations WHERE session_id = ? AND at >= ? "
         "ORDER BY id DESC LIMIT 1",
         (session_id, since),
-    ):
-        return row
-    return None
+    )
