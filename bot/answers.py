@@ -499,7 +499,7 @@ class AnswerService:
                 raise Refusal(refuse_edit_state(number, q.state))
             if q.text == text:
                 raise Refusal(refuse_same_edit(number))
-            if not await arepo.set_pending_text(conn, q.id, text, now):
+            if not await qrepo.set_text(conn, q.id, text, now, only_state=State.PENDING):
                 raise Refusal(refuse_changed(number))
             actor_id, actor_name = (None, None) if q.anonymous else (user_id, q.author_name)
             await qrepo.add_event(

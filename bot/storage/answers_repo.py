@@ -238,21 +238,6 @@ async def set_answer_posted(
     )
 
 
-async def set_pending_text(
-    conn: aiosqlite.Connection, question_id: int, text: str, now: datetime
-) -> bool:
-    """Replace the text of a question still waiting for review; False if it is no longer
-    pending (the caller logs the text before in an event)."""
-    return (
-        await changes(
-            conn,
-            "UPDATE questions SET text = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
-            (text, to_db(now), question_id),
-        )
-        == 1
-    )
-
-
 # ------------------------------------------------------------ threads, posts
 
 

@@ -405,12 +405,19 @@ async def transition(
     return changed
 
 
-async def set_text(conn: aiosqlite.Connection, question_id: int, text: str, now: datetime) -> None:
-    """Replace a question's text (the caller logs the previous text in an event)."""
-    await conn.execute(
-        "UPDATE questions SET text = ?, updated_at = ? WHERE id = ?",
-        (text, to_db(now), question_id),
-    )
+async def set_text(
+    conn: aiosqlite.Connection,
+    question_id: int,
+    text: str,
+    now: datetime,
+    *,
+    only_state: str | None = None,
+) -> bool:
+    """Replace a question's text, only while it is in `only_state` if given; say whether it
+    was replaced (the caller logs the previous text in an event)."""
+    where, params = ("", ()) if only_state is None else (" AND state = ?", (only_state,))
+    sql = f"UPDATE questions SET text = ?, updated_at = ? WHERE id = ?{where}"
+    return await changes(conn, sql, (text, to_db(now), question_id, *params)) == 1
 
 
 async def set_label(
