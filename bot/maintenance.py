@@ -33,7 +33,7 @@ from typing import Any
 
 from bot.sessions import Session
 from bot.storage import answers_repo
-from bot.storage.database import latest_version
+from bot.storage.database import schema_mismatch
 from bot.timeutil import to_db, utcnow
 
 BUSY_TIMEOUT_S = 10.0
@@ -382,18 +382,10 @@ def _connect(database: Path) -> sqlite3.Connection:
         raise MaintenanceError(
             f"The database {database} is not a usable SQLite database ({exc})."
         ) from None
-    target = latest_version()
-    if version != target:
+    mismatch = schema_mismatch(database, version)
+    if mismatch is not None:
         conn.close()
-        if version > target:
-            raise MaintenanceError(
-                f"The database {database} was written by a newer version of the bot "
-                f"(schema {version}, this version knows {target})."
-            )
-        raise MaintenanceError(
-            f"The database {database} has schema {version}; start the bot once with it to "
-            "upgrade it."
-        )
+        raise MaintenanceError(mismatch)
     return conn
 
 

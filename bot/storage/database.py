@@ -640,14 +640,22 @@ async def open_readonly(path: Path) -> aiosqlite.Connection:
         raise DatabaseError(
             f"The database {path} is not a usable SQLite database ({exc})."
         ) from None
-    if version != latest_version():
+    mismatch = schema_mismatch(path, version)
+    if mismatch is not None:
         await conn.close()
-        if version > latest_version():
-            raise DatabaseError(
-                f"The database {path} was written by a newer version of the bot "
-                f"(schema {version}, this version knows {latest_version()})."
-            )
-        raise DatabaseError(
-            f"The database {path} has schema {version}; start the bot once with it to upgrade it."
-        )
+        raise DatabaseError(mismatch)
     return conn
+
+
+def schema_mismatch(path: Path, version: int) -> str | None:
+    """Why a database at schema `version` cannot be used as it is (one sentence), or None when
+    it is at the version this code writes."""
+    target = latest_version()
+    if version == target:
+        return None
+    if version > target:
+        return (
+            f"The database {path} was written by a newer version of the bot "
+            f"(schema {version}, this version knows {target})."
+        )
+    return f"The database {path} has schema {version}; start the bot once with it to upgrade it."
