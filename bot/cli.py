@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
 
     run = sub.add_parser("run", help="run the bot in Discord (needs DISCORD_TOKEN)")
+    run.set_defaults(handler=cmd_run)
     _common(run)
     _database(run)
     run.add_argument(
@@ -100,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = sub.add_parser("check", help="validate session files and print their programs")
+    check.set_defaults(handler=cmd_check)
     _common(check)
 
     report = sub.add_parser("report", help="write a report or export of the log")
+    report.set_defaults(handler=cmd_report)
     _database(report)
     report.add_argument("--session", help="only this session id")
     report.add_argument(
@@ -126,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser("demo", help="play the GSEF 2021 workshop offline (no token needed)")
+    demo.set_defaults(handler=cmd_demo)
     demo.add_argument(
         "--speed", type=float, default=90.0, help="rehearsal speed (default: %(default)s)"
     )
@@ -147,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _screen_url_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     screen = sub.add_parser("screen-url", help="print the address of a session's presenter screen")
+    screen.set_defaults(handler=cmd_screen_url)
     _database(screen)
     screen.add_argument("--session", required=True, help="the session id")
     screen.add_argument(
@@ -395,14 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.log_level)
-    handler = {
-        "run": cmd_run,
-        "check": cmd_check,
-        "report": cmd_report,
-        "demo": cmd_demo,
-        "screen-url": cmd_screen_url,
-    }
-    return (getattr(args, "handler", None) or handler[args.command])(args)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":
