@@ -548,19 +548,18 @@ async def queue_notices(conn: aiosqlite.Connection, now: datetime) -> tuple[int,
     """
     cursor = await first_row(conn, "SELECT last_event_id FROM notice_cursor WHERE id = 1")
     last = int(cursor[0]) if cursor else 0
+    # in one round trip: the last event of this sweep if there are at least SWEEP_EVENTS,
+    # and the newest event (there are more to sweep when it is later than that)
     row = await first_row(
         conn,
-        "SELECT id FROM question_events WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+        "SELECT (SELECT id FROM question_events WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?), "
+        "(SELECT MAX(id) FROM question_events)",
         (last, SWEEP_EVENTS - 1),
     )
-    if row is not None:
-        top = int(row[0])
-        later = "SELECT 1 FROM question_events WHERE id > ? LIMIT 1"
-        more = await first_row(conn, later, (top,)) is not None
-    else:
-        top_row = await first_row(conn, "SELECT MAX(id) FROM question_events")
-        top = int(top_row[0] or 0) if top_row else 0
-        more = False
+    assert row is not None
+    full, newest = row[0], int(row[1] or 0)
+    top = int(full) if full is not None else newest
+    more = full is not None and newest > top
     if top <= last:
         return 0, False
     stamp = to_db(now)
