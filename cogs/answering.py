@@ -65,6 +65,18 @@ log = logging.getLogger(__name__)
 NOTIFY = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
 
+def answering_role(
+    member: discord.abc.User, session: Session, guild_id: int | None
+) -> tuple[str, frozenset[str]] | None:
+    """Who may answer the session's questions in writing: ("moderator", none) or ("speaker",
+    the session file's speakers this member is), in the session's server; None for others."""
+    if is_moderator(member, session, guild_id):
+        return "moderator", frozenset()
+    roles = [(r.id, r.name) for r in member.roles] if isinstance(member, discord.Member) else []
+    found = speaking(session, member.id, member.name, roles)
+    return ("speaker", found.speaker_ids) if found.is_speaker else None
+
+
 class Answering(commands.Cog):
     """Written answers, asker's edits, notice choices, follow-up posts."""
 
@@ -113,14 +125,10 @@ class Answering(commands.Cog):
         self, interaction: discord.Interaction, session: Session
     ) -> tuple[str, frozenset[str]]:
         """("moderator" | "speaker", the session file's speakers this member is), or refuse."""
-        member = interaction.user
-        if is_moderator(member, session, self.runs.guild_of(session.id)):
-            return "moderator", frozenset()
-        roles = [(r.id, r.name) for r in member.roles] if isinstance(member, discord.Member) else []
-        found = speaking(session, member.id, member.name, roles)
-        if not found.is_speaker:
+        found = answering_role(interaction.user, session, self.runs.guild_of(session.id))
+        if found is None:
             raise Refusal(refuse_unknown_role())
-        return "speaker", found.speaker_ids
+        return found
 
     async def reply(self, interaction: discord.Interaction, number: int, private: bool) -> None:
         async with answering(interaction):
@@ -340,20 +348,19 @@ class Answering(commands.Cog):
             return
         if not isinstance(channel.parent, discord.ForumChannel) or message.id == channel.id:
             return  # only replies in forum posts (the post's first message is the bot's)
-        if await self.answers.followup_thread(channel.id) is None:
+        here = [
+            session
+            for session in self.runs.sessions.values()
+            if self.runs.guild_of(session.id) == channel.guild.id
+        ]
+        if not here or await self.answers.followup_thread(channel.id) is None:
             return
         member = message.author
-        for session in self.runs.sessions.values():
-            if self.runs.guild_of(session.id) != channel.guild.id:
+        for session in here:
+            found = answering_role(member, session, channel.guild.id)
+            if found is None:
                 continue
-            if is_moderator(member, session, channel.guild.id):
-                role, speakers = "moderator", frozenset[str]()
-            else:
-                roles = [(r.id, r.name) for r in getattr(member, "roles", [])]
-                found = speaking(session, member.id, member.name, roles)
-                if not found.is_speaker:
-                    continue
-                role, speakers = "speaker", found.speaker_ids
+            role, speakers = found
             # a speaker replying to another speaker's question: a reply, no answer
             with contextlib.suppress(Refusal):
                 await self.answers.followup_answered(
