@@ -91,8 +91,13 @@ def shown_permissions(names: Iterable[str]) -> Text:
     return listed(*(PERMISSIONS[n][1] if n in PERMISSIONS else n for n in names))
 
 
-def _in_file(source: str) -> Message:
+def in_file(source: str) -> Message:
+    """Where a fix goes: "the [discord] table of <the session file>"."""
     return msg("the [discord] table of {file}", file=source)
+
+
+#: What the bot needs in a server for /qa setup to create what is missing.
+SETUP_NEEDS = ("manage_channels", "manage_roles")
 
 
 # ------------------------------------------------------------------------ the snapshot
@@ -112,10 +117,15 @@ class ChannelSeen:
     everyone_can_view: bool | None = None  # whether @everyone may see it (None: unknown)
 
     @property
+    def by_id(self) -> bool:
+        """Whether the session file names this channel by its id."""
+        return isinstance(self.ref, int) or str(self.ref).isdigit()
+
+    @property
     def label(self) -> Text:
         if self.name is not None:
             return f"#{self.name}"
-        if isinstance(self.ref, int) or str(self.ref).isdigit():
+        if self.by_id:
             return msg("the channel with id {id}", id=self.ref)
         return f"#{str(self.ref).lstrip('#')}"
 
@@ -129,8 +139,13 @@ class RoleSeen:
     matches: int  # roles with that id or exact name: 0 missing, 1 found, more ambiguous
 
     @property
+    def by_id(self) -> bool:
+        """Whether the session file names this role by its id."""
+        return isinstance(self.ref, int) or str(self.ref).isdigit()
+
+    @property
     def label(self) -> Message:
-        if isinstance(self.ref, int) or str(self.ref).isdigit():
+        if self.by_id:
             return msg("the role with id {id}", id=self.ref)
         return msg("the role {role}", role=self.ref)
 
@@ -234,7 +249,7 @@ def _bot_role(seen: SessionSeen) -> Message:
 
 
 def _server(seen: SessionSeen) -> list[Finding]:
-    sid, where = seen.session_id, _in_file(seen.source)
+    sid, where = seen.session_id, in_file(seen.source)
     server = f"{seen.guild_name} ({seen.guild_id})" if seen.guild_name else f"{seen.guild_id}"
     if seen.pinned_guild_id is not None:
         if seen.guild_found:
@@ -332,16 +347,16 @@ _FINE = {
 
 def _channel(seen: SessionSeen, channel: ChannelSeen) -> list[Finding]:
     sid, label, key = seen.session_id, channel.label, CHANNEL_KEYS.get(channel.kind, channel.kind)
-    where = _in_file(seen.source)
+    where = in_file(seen.source)
     matches = channel.matches if channel.matches >= 0 else int(channel.found)
     if not channel.found:
-        can_setup = {"manage_channels", "manage_roles"} <= permission_names(seen.guild_permissions)
+        can_setup = set(SETUP_NEEDS) <= permission_names(seen.guild_permissions)
         setup = (
             msg("run /qa setup")
             if can_setup
             else msg("give the bot Manage Channels and Manage Roles and run /qa setup")
         )
-        by_id = isinstance(channel.ref, int) or str(channel.ref).isdigit()
+        by_id = channel.by_id
         create = (
             msg(
                 "set {key} in {where} to an existing text channel's name or id",
@@ -450,13 +465,13 @@ def _lacks(missing: Sequence[str], severe: bool) -> Message:
 
 
 def _role(seen: SessionSeen, role: RoleSeen) -> Finding:
-    sid, key, where = seen.session_id, role.key, _in_file(seen.source)
+    sid, key, where = seen.session_id, role.key, in_file(seen.source)
     label = role.label
     organize = key == "organizer_role"
     if role.matches == 1:
         return Finding.of("ok", sid, label, msg("found"))
     if role.matches == 0:
-        by_id = isinstance(role.ref, int) or str(role.ref).isdigit()
+        by_id = role.by_id
         create = (
             msg("set {key} in {where} to an existing role's name or id", key=key, where=where)
             if by_id

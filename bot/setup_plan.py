@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from bot.doctor import (
     CHANNEL_KEYS,
     ROLE_KEYS,
+    SETUP_NEEDS,
     SessionSeen,
+    in_file,
     needed_permissions,
     permission_names,
     shown_permissions,
@@ -39,7 +41,6 @@ TOPICS = {
     "live": msg("The program of {title} and the question on screen."),
 }
 TOPIC = 1024  # a channel topic's limit
-SETUP_NEEDS = ("manage_channels", "manage_roles")
 # What Discord keeps of a text channel's name as written: lowercase, no spaces.
 _CHANNEL_NAME = re.compile(r"[^\sA-Z#@:`]{1,100}")
 
@@ -146,7 +147,7 @@ def plan_setup(
 ) -> SetupPlan:
     """Return what to create for a session, from what the set-up check saw in its server; the
     channels' topics name `title` and are in the session's `languages`."""
-    where = msg("the [discord] table of {file}", file=seen.source)
+    where = in_file(seen.source)
     title = title or msg("the session")
     skipped: list[Text] = []
     if not seen.guild_found:
@@ -171,7 +172,7 @@ def plan_setup(
                     where=where,
                 )
             )
-        elif isinstance(role.ref, int) or str(role.ref).isdigit():
+        elif role.by_id:
             skipped.append(
                 msg(
                     "No role has the id {id} that {key} names: set it in {where} to a role's "
